@@ -3,11 +3,11 @@
 // a value that passes can never climb out of the data directory.
 #pragma once
 
-#include <berth/util/expected.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <berth/util/expected.h>
 
 namespace berth::registry {
 
@@ -43,5 +43,15 @@ enum class DigestError : std::uint8_t {
 Expected<Digest, DigestError> parse_digest(std::string_view text);
 
 std::size_t digest_hex_length(DigestAlgorithm algorithm);
+
+// "sha256" / "sha512"; another name that fits the image-spec algorithm grammar is `unsupported`,
+// anything else `malformed`. For `?digest-algorithm=`.
+Expected<DigestAlgorithm, DigestError> parse_digest_algorithm(std::string_view name);
+
+// Upload session ids are ours, but they come back in URLs: keep them to a URL-safe charset
+// (`[A-Za-z0-9._=-]`) and bounded, so they can name a file under `_uploads` safely. "." and
+// ".." fit the charset but are refused: they are directory names, not ids.
+constexpr std::size_t upload_id_bytes_max = 128; // a UUID is 36; leaves room for other schemes
+bool valid_upload_id(std::string_view id);
 
 } // namespace berth::registry
