@@ -244,15 +244,16 @@ void Connection::step_once() {
 }
 
 bool Connection::parse() {
-    if (input_left_ == 0) {
-        return true;
-    }
-    llhttp_errno_t error = llhttp_execute(&parser_, input_position_, input_left_);
+    // Even without new bytes the parser may have steps left: a request without a body is
+    // complete right after its head, but that is only reported once it runs again.
+    static const char nothing = 0;
+    const char* data = input_left_ > 0 ? input_position_ : &nothing;
+    llhttp_errno_t error = llhttp_execute(&parser_, data, input_left_);
     if (error == HPE_OK) {
         input_left_ = 0;
     } else if (error == HPE_PAUSED) {
         const char* stop = llhttp_get_error_pos(&parser_);
-        input_left_ -= static_cast<std::size_t>(stop - input_position_);
+        input_left_ -= static_cast<std::size_t>(stop - data);
         input_position_ = stop;
         llhttp_resume(&parser_);
     } else if (error == HPE_PAUSED_UPGRADE) {
@@ -261,7 +262,12 @@ bool Connection::parse() {
         close_after_response_ = true;
     } else {
         int status = head_error_status_ != 0 ? head_error_status_ : 400;
-        protocol_error(status, llhttp_get_error_reason(&parser_));
+        const char* reason = llhttp_get_error_reason(&parser_);
+        std::string_view text = status == 431   ? "request header fields too large"
+                                : status == 414 ? "request URI too long"
+                                : reason        ? reason
+                                                : "malformed request";
+        protocol_error(status, text);
         return false;
     }
     if (input_left_ == 0) {
@@ -292,6 +298,9 @@ void Connection::dispatch() {
     if (!expect.empty() && !request_.expect_continue) {
         close_after_response_ = true;
         respond(server_.application().protocol_error(417, "unsupported Expect"), true);
+        return;
+    }
+    if (!request_.has_body() && !parse()) {
         return;
     }
     exchange_.request_ = &request_;

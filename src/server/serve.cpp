@@ -60,7 +60,7 @@ void on_signal(void* context, int signal_number) {
         running->loop->stop();
         return;
     }
-    log::info("shutting down").num("signal", signal_number);
+    log::lifecycle("shutting down").num("signal", signal_number);
     running->app->set_ready(false);
     running->server->drain(
         running->drain_timeout, [](void* loop) { static_cast<io::Loop*>(loop)->stop(); },
@@ -121,12 +121,12 @@ int serve(const config::Config& config) {
     server.start();
     app.set_started();
     app.set_ready(true);
-    log::info("listening")
+    log::lifecycle("listening")
         .str("address", config.http.address)
         .num("port", listening->port)
         .unum("buffer_bytes", config.berth.receive_pool_bytes());
     (*loop)->run();
-    log::info("stopped");
+    log::lifecycle("stopped");
     sink->detach();
     log::set_sink(nullptr);
     return 0;

@@ -50,7 +50,10 @@ std::string format_time_utc(std::int64_t unix_milliseconds) {
     return text;
 }
 
-Line::Line(Level level, std::string_view message) : enabled_(level >= current_level) {
+Line::Line(Level level, std::string_view message) : Line(level, message, false) {}
+
+Line::Line(Level level, std::string_view message, bool always)
+    : enabled_(always || level >= current_level) {
     if (!enabled_) {
         return;
     }

@@ -33,6 +33,8 @@ Sink* sink();
 class Line {
 public:
     Line(Level level, std::string_view message);
+    // `always` writes the line whatever the configured level (startup and shutdown).
+    Line(Level level, std::string_view message, bool always);
     Line(const Line&) = delete;
     Line& operator=(const Line&) = delete;
     ~Line();
@@ -53,6 +55,8 @@ inline Line info(std::string_view message) { return Line(Level::info, message); 
 inline Line warn(std::string_view message) { return Line(Level::warn, message); }
 inline Line error(std::string_view message) { return Line(Level::error, message); }
 inline Line fatal(std::string_view message) { return Line(Level::fatal, message); }
+// Lifecycle lines (listening, stopped) that tools wait for, written at any level.
+inline Line lifecycle(std::string_view message) { return Line(Level::info, message, true); }
 
 // RFC 3339 UTC with milliseconds, the form log lines carry.
 std::string format_time_utc(std::int64_t unix_milliseconds);
