@@ -24,7 +24,9 @@ constexpr std::size_t linger_buffer_bytes = 4096;
 // thousands of idle connections cost little.
 constexpr std::size_t head_capacity_kept = 4096;
 
-Connection* owner(llhttp_t* parser) { return static_cast<Connection*>(parser->data); }
+Connection* owner(llhttp_t* parser) {
+    return static_cast<Connection*>(parser->data);
+}
 
 Method method_from(std::uint8_t method) {
     switch (method) {
@@ -47,7 +49,9 @@ Method method_from(std::uint8_t method) {
     }
 }
 
-bool status_has_body(int status) { return status >= 200 && status != 204 && status != 304; }
+bool status_has_body(int status) {
+    return status >= 200 && status != 204 && status != 304;
+}
 
 } // namespace
 
@@ -79,7 +83,9 @@ Connection::Connection(Server& server, int fd)
     timer_.bind<&Connection::timed_out>(this);
 }
 
-Connection::~Connection() { assert(released_ && ops_in_flight_ == 0 && !handler_running_); }
+Connection::~Connection() {
+    assert(released_ && ops_in_flight_ == 0 && !handler_running_);
+}
 
 void Connection::start() {
     set_deadline(server_.limits().idle_timeout);
@@ -177,7 +183,9 @@ int Connection::on_message_complete(llhttp_t* parser) {
 }
 
 void Connection::build_request() {
-    auto view = [this](Span span) { return std::string_view(head_).substr(span.offset, span.length); };
+    auto view = [this](Span span) {
+        return std::string_view(head_).substr(span.offset, span.length);
+    };
     headers_.clear();
     headers_.reserve(header_spans_.size());
     for (const auto& [field, value] : header_spans_) {
@@ -447,9 +455,13 @@ void Connection::protocol_error(int status, std::string_view reason) {
 
 // ---- socket operations -------------------------------------------------------------------
 
-void Connection::set_deadline(std::chrono::milliseconds after) { loop_.arm(timer_, after); }
+void Connection::set_deadline(std::chrono::milliseconds after) {
+    loop_.arm(timer_, after);
+}
 
-void Connection::clear_deadline() { loop_.timers().disarm(timer_); }
+void Connection::clear_deadline() {
+    loop_.timers().disarm(timer_);
+}
 
 void Connection::arm_recv() {
     if (recv_armed_ || waiting_for_buffers_ || phase_ == Phase::lingering ||
@@ -457,8 +469,7 @@ void Connection::arm_recv() {
         return;
     }
     io_uring_sqe* sqe = loop_.ring().sqe(&recv_completion_);
-    io_uring_prep_recv(sqe, fd_, nullptr, static_cast<unsigned>(loop_.buffers().buffer_bytes()),
-                       0);
+    io_uring_prep_recv(sqe, fd_, nullptr, static_cast<unsigned>(loop_.buffers().buffer_bytes()), 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = io::BufferPool::group_id;
     recv_armed_ = true;
@@ -555,8 +566,7 @@ void Connection::splice_next() {
     if (pipe_fill_ > 0) {
         io_uring_sqe* sqe = loop_.ring().sqe(&splice_out_completion_);
         unsigned more = waiter->length_ > 0 ? SPLICE_F_MORE : 0;
-        io_uring_prep_splice(sqe, pipe_[0], -1, fd_, -1, static_cast<unsigned>(pipe_fill_),
-                             more);
+        io_uring_prep_splice(sqe, pipe_[0], -1, fd_, -1, static_cast<unsigned>(pipe_fill_), more);
         splice_armed_ = true;
         ops_in_flight_++;
         set_deadline(server_.limits().send_timeout);
@@ -579,8 +589,8 @@ void Connection::splice_next() {
     }
     auto bytes = std::min<std::uint64_t>(waiter->length_, server_.limits().splice_bytes);
     io_uring_sqe* sqe = loop_.ring().sqe(&splice_in_completion_);
-    io_uring_prep_splice(sqe, waiter->fd_, static_cast<std::int64_t>(waiter->offset_), pipe_[1],
-                         -1, static_cast<unsigned>(bytes), 0);
+    io_uring_prep_splice(sqe, waiter->fd_, static_cast<std::int64_t>(waiter->offset_), pipe_[1], -1,
+                         static_cast<unsigned>(bytes), 0);
     splice_armed_ = true;
     ops_in_flight_++;
 }
@@ -642,8 +652,8 @@ void Connection::respond(Response response, bool complete) {
     responded_ = true;
     status_ = response.status();
     if (!message_complete_ && request_.has_body()) {
-        std::uint64_t left = request_.content_length.value_or(0) - std::min(
-            request_.content_length.value_or(0), body_bytes_);
+        std::uint64_t left = request_.content_length.value_or(0) -
+                             std::min(request_.content_length.value_or(0), body_bytes_);
         bool client_waits = request_.expect_continue && !continue_sent_;
         if (client_waits || request_.chunked || left > server_.limits().discard_bytes_max) {
             close_after_response_ = true;
@@ -654,7 +664,8 @@ void Connection::respond(Response response, bool complete) {
     }
     bool send_body = request_.method != Method::head && complete;
     std::string& out = output_;
-    out.reserve(out.size() + 160 + response.fields().size() + (send_body ? response.body().size() : 0));
+    out.reserve(out.size() + 160 + response.fields().size() +
+                (send_body ? response.body().size() : 0));
     out += "HTTP/1.1 ";
     out += std::to_string(status_);
     out += ' ';
@@ -743,8 +754,8 @@ void Connection::log_exchange(bool aborted) {
         return;
     }
     logged_ = true;
-    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-        io::Clock::now() - request_started_);
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::microseconds>(io::Clock::now() - request_started_);
     log::info("request")
         .str("method", request_.method_name.empty() ? "-" : request_.method_name)
         .str("path", request_.target)
@@ -859,18 +870,24 @@ void Connection::maybe_release() {
     io_uring_prep_close(loop_.ring().sqe(&close_completion_), fd_);
 }
 
-void Connection::close_done(int, std::uint32_t) { server_.release(this); }
+void Connection::close_done(int, std::uint32_t) {
+    server_.release(this);
+}
 
 // ---- Exchange ----------------------------------------------------------------------------
 
-io::Loop& Exchange::loop() const { return connection_->loop_; }
+io::Loop& Exchange::loop() const {
+    return connection_->loop_;
+}
 
 bool Exchange::BodyAwaiter::await_suspend(std::coroutine_handle<> coroutine) {
     coroutine_ = coroutine;
     return connection_->want_body(this);
 }
 
-Exchange::BodyAwaiter Exchange::next_body_chunk() { return BodyAwaiter(connection_); }
+Exchange::BodyAwaiter Exchange::next_body_chunk() {
+    return BodyAwaiter(connection_);
+}
 
 io::Task<Expected<std::string, BodyFailure>> Exchange::read_body(std::size_t limit) {
     std::string body;
@@ -892,7 +909,9 @@ io::Task<Expected<std::string, BodyFailure>> Exchange::read_body(std::size_t lim
     }
 }
 
-void Exchange::respond(Response response) { connection_->respond(std::move(response), true); }
+void Exchange::respond(Response response) {
+    connection_->respond(std::move(response), true);
+}
 
 void Exchange::respond_head(Response response) {
     connection_->respond(std::move(response), false);
@@ -907,9 +926,17 @@ Exchange::SendAwaiter Exchange::send_file(int fd, std::uint64_t offset, std::uin
     return SendAwaiter(connection_, fd, offset, length);
 }
 
-bool Exchange::responded() const { return connection_->responded_; }
-bool Exchange::gone() const { return connection_->gone_; }
-void Exchange::set_user(std::string_view user) { connection_->user_ = user; }
-std::uint64_t Exchange::body_bytes() const { return connection_->body_bytes_; }
+bool Exchange::responded() const {
+    return connection_->responded_;
+}
+bool Exchange::gone() const {
+    return connection_->gone_;
+}
+void Exchange::set_user(std::string_view user) {
+    connection_->user_ = user;
+}
+std::uint64_t Exchange::body_bytes() const {
+    return connection_->body_bytes_;
+}
 
 } // namespace berth::http

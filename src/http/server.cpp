@@ -16,7 +16,9 @@ Server::Server(io::Loop& loop, Application& application, const Limits& limits, i
 
 Server::~Server() = default;
 
-void Server::start() { listener_.resume(); }
+void Server::start() {
+    listener_.resume();
+}
 
 void Server::accepted(void* context, int fd) {
     auto* self = static_cast<Server*>(context);

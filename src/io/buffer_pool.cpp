@@ -34,7 +34,9 @@ BufferRef::~BufferRef() {
     }
 }
 
-char* BufferRef::data() const { return pool_->data(id_); }
+char* BufferRef::data() const {
+    return pool_->data(id_);
+}
 
 Expected<BufferPool*, std::string> BufferPool::create(io_uring* ring, std::size_t buffer_bytes,
                                                       std::size_t buffer_count) {

@@ -90,8 +90,7 @@ std::string peer_address(int fd) {
     }
     char text[INET6_ADDRSTRLEN] = "-";
     if (address.ss_family == AF_INET) {
-        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text,
-                  sizeof(text));
+        inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&address)->sin_addr, text, sizeof(text));
     } else if (address.ss_family == AF_INET6) {
         auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
         if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {

@@ -11,11 +11,13 @@ namespace {
 // Kernel 6.1 is the floor: it has every opcode below, multishot accept, provided buffer
 // rings and DEFER_TASKRUN.
 constexpr unsigned required_opcodes[] = {
-    IORING_OP_ACCEPT,  IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_SENDMSG,
-    IORING_OP_SPLICE,  IORING_OP_OPENAT,  IORING_OP_STATX,        IORING_OP_READ,
-    IORING_OP_WRITE,   IORING_OP_FSYNC,   IORING_OP_RENAMEAT,     IORING_OP_UNLINKAT,
-    IORING_OP_MKDIRAT, IORING_OP_LINKAT,  IORING_OP_CLOSE,        IORING_OP_TIMEOUT,
-    IORING_OP_SHUTDOWN, IORING_OP_ASYNC_CANCEL, IORING_OP_PROVIDE_BUFFERS,
+    IORING_OP_ACCEPT,          IORING_OP_RECV,     IORING_OP_SEND,
+    IORING_OP_SENDMSG,         IORING_OP_SPLICE,   IORING_OP_OPENAT,
+    IORING_OP_STATX,           IORING_OP_READ,     IORING_OP_WRITE,
+    IORING_OP_FSYNC,           IORING_OP_RENAMEAT, IORING_OP_UNLINKAT,
+    IORING_OP_MKDIRAT,         IORING_OP_LINKAT,   IORING_OP_CLOSE,
+    IORING_OP_TIMEOUT,         IORING_OP_SHUTDOWN, IORING_OP_ASYNC_CANCEL,
+    IORING_OP_PROVIDE_BUFFERS,
 };
 
 std::string missing_opcodes(io_uring_probe* probe) {
@@ -35,8 +37,8 @@ Expected<Ring*, std::string> Ring::create(unsigned entries) {
     io_uring_params params{};
     // SINGLE_ISSUER and DEFER_TASKRUN keep the kernel from interrupting the loop to run
     // completion work: it runs when the loop asks for events, on the loop's own time.
-    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
-                   IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+    params.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_CQSIZE |
+                   IORING_SETUP_CLAMP;
     params.cq_entries = entries * 4;
     int rc = io_uring_queue_init_params(entries, &ring->ring_, &params);
     if (rc < 0) {
@@ -58,7 +60,9 @@ Expected<Ring*, std::string> Ring::create(unsigned entries) {
     return ring.release();
 }
 
-Ring::~Ring() { io_uring_queue_exit(&ring_); }
+Ring::~Ring() {
+    io_uring_queue_exit(&ring_);
+}
 
 io_uring_sqe* Ring::sqe(Completion* completion) {
     io_uring_sqe* entry = io_uring_get_sqe(&ring_);
@@ -97,8 +101,8 @@ unsigned Ring::reap(Event* events, unsigned count) {
         if (seen == count) {
             break;
         }
-        events[seen++] = Event{static_cast<Completion*>(io_uring_cqe_get_data(cqe)), cqe->res,
-                               cqe->flags};
+        events[seen++] =
+            Event{static_cast<Completion*>(io_uring_cqe_get_data(cqe)), cqe->res, cqe->flags};
     }
     io_uring_cq_advance(&ring_, seen);
     return seen;

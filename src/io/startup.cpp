@@ -16,7 +16,9 @@ namespace berth::io {
 
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 } // namespace
 
@@ -71,7 +73,7 @@ Expected<Ok, std::string> write_new_file(const std::string& path, const std::str
 }
 
 bool file_exists(const std::string& path) {
-    struct stat info{};
+    struct stat info {};
     return ::stat(path.c_str(), &info) == 0;
 }
 
@@ -103,8 +105,8 @@ Expected<ListenSocket, std::string> listen_tcp(const std::string& address, std::
     int one = 1;
     ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (::bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
-        std::string error = "cannot listen on " + address + ":" + std::to_string(port) + ": " +
-                            errno_text();
+        std::string error =
+            "cannot listen on " + address + ":" + std::to_string(port) + ": " + errno_text();
         ::close(fd);
         return Unexpected(error);
     }
@@ -122,7 +124,7 @@ Expected<bool, std::string> prepare_directory(const std::string& path) {
     if (path.empty()) {
         return Unexpected(std::string("storage.rootDirectory is empty"));
     }
-    for (std::size_t slash = path.find('/', 1); ; slash = path.find('/', slash + 1)) {
+    for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
         std::string prefix = path.substr(0, slash);
         if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
             return Unexpected("storage.rootDirectory: cannot create " + prefix + ": " +
@@ -132,7 +134,7 @@ Expected<bool, std::string> prepare_directory(const std::string& path) {
             break;
         }
     }
-    struct stat info{};
+    struct stat info {};
     if (::stat(path.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
         return Unexpected("storage.rootDirectory: " + path + " is not a directory");
     }
@@ -141,8 +143,8 @@ Expected<bool, std::string> prepare_directory(const std::string& path) {
     ::unlink(linked.c_str());
     auto created = write_new_file(probe, "probe", 0600);
     if (!created) {
-        return Unexpected("storage.rootDirectory: " + path + " is not writable: " +
-                          created.error());
+        return Unexpected("storage.rootDirectory: " + path +
+                          " is not writable: " + created.error());
     }
     bool can_link = ::link(probe.c_str(), linked.c_str()) == 0;
     ::unlink(linked.c_str());
@@ -163,3 +165,68 @@ std::uint64_t raise_open_file_limit() {
 }
 
 } // namespace berth::io
+
+namespace berth::io::startup {
+
+Expected<std::string, std::string> read_file_at(int dir_fd, const std::string& path) {
+    int fd = ::openat(dir_fd, path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return Unexpected("cannot open " + path + ": " + std::strerror(errno));
+    }
+    std::string content;
+    char chunk[16384];
+    ssize_t count;
+    while ((count = ::read(fd, chunk, sizeof(chunk))) > 0 || (count < 0 && errno == EINTR)) {
+        if (count > 0) {
+            content.append(chunk, static_cast<std::size_t>(count));
+        }
+    }
+    ::close(fd);
+    if (count < 0) {
+        return Unexpected("cannot read " + path + ": " + std::strerror(errno));
+    }
+    return content;
+}
+
+std::optional<std::uint64_t> file_size_at(int dir_fd, const std::string& path) {
+    struct stat info {};
+    if (::fstatat(dir_fd, path.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISREG(info.st_mode)) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(info.st_size);
+}
+
+int truncate_at(int dir_fd, const std::string& path, std::uint64_t size) {
+    int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        return -errno;
+    }
+    int result = ::ftruncate(fd, static_cast<off_t>(size)) == 0 ? 0 : -errno;
+    ::close(fd);
+    return result;
+}
+
+int unlink_at(int dir_fd, const std::string& path) {
+    return ::unlinkat(dir_fd, path.c_str(), 0) == 0 ? 0 : -errno;
+}
+
+int open_for_writing_at(int dir_fd, const std::string& path) {
+    int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    return fd >= 0 ? fd : -errno;
+}
+
+int open_directory(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd >= 0 ? fd : -errno;
+}
+
+void close_fd(int fd) {
+    ::close(fd);
+}
+
+int make_directory_at(int dir_fd, const std::string& path) {
+    return ::mkdirat(dir_fd, path.c_str(), 0755) == 0 || errno == EEXIST ? 0 : -errno;
+}
+
+} // namespace berth::io::startup

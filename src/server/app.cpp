@@ -5,7 +5,18 @@
 
 namespace berth::server {
 
-App::App(const config::Config& config) : config_(config) {}
+namespace {
+
+registry::RegistryOptions registry_options(const config::Config& config) {
+    registry::RegistryOptions options;
+    options.manifest_bytes_max = config.berth.max_manifest_bytes;
+    return options;
+}
+
+} // namespace
+
+App::App(const config::Config& config, storage::Store& store)
+    : config_(config), store_(store), registry_(store, registry_options(config)) {}
 
 void App::health(http::Exchange& exchange, bool ok) {
     http::Response response(ok ? 200 : 503);
@@ -32,11 +43,15 @@ io::Task<void> App::handle(http::Exchange& exchange) {
     registry::Route route = registry::parse_route(path);
     if (route.kind == registry::RouteKind::base) {
         if (!read_only) {
-            exchange.respond(registry::error_response(registry::ErrorCode::unsupported,
-                                                      "method not allowed"));
+            exchange.respond(
+                registry::error_response(registry::ErrorCode::unsupported, "method not allowed"));
             co_return;
         }
         exchange.respond(registry::json_response(200, "{}"));
+        co_return;
+    }
+    if (path.starts_with("/v2/")) {
+        co_await registry_.handle(exchange, route);
         co_return;
     }
     exchange.respond(registry::error_response_with_status(404, registry::ErrorCode::unsupported,

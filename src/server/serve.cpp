@@ -5,6 +5,7 @@
 #include <berth/io/loop.h>
 #include <berth/io/startup.h>
 #include <berth/server/app.h>
+#include <berth/storage/store.h>
 #include <berth/util/log.h>
 
 #include <chrono>
@@ -80,6 +81,17 @@ std::string startup_problem(const config::Config& config) {
     return {};
 }
 
+storage::StoreOptions store_options(const config::Config& config, bool hard_links) {
+    storage::StoreOptions options;
+    options.root = config.storage.root_directory;
+    options.dedupe = config.storage.dedupe && hard_links;
+    options.hard_links = hard_links;
+    options.commit = config.storage.commit;
+    options.upload_lifetime = config.berth.upload_session_lifetime;
+    options.manifest_cache_bytes = config.berth.manifest_cache_bytes;
+    return options;
+}
+
 int serve(const config::Config& config) {
     log::Level level = log::Level::info;
     log::parse_level(config::to_string(config.log.level), level);
@@ -98,6 +110,10 @@ int serve(const config::Config& config) {
         log::fatal("cannot start").str("error", problem);
         return 1;
     }
+    auto hard_links = io::prepare_directory(config.storage.root_directory);
+    if (hard_links && !*hard_links && config.storage.dedupe) {
+        log::warn("the data directory has no hard links; deduplication is off");
+    }
     io::raise_open_file_limit();
     auto listening = io::listen_tcp(config.http.address, config.http.port, listen_backlog);
     if (!listening) {
@@ -112,15 +128,22 @@ int serve(const config::Config& config) {
         log::fatal("cannot start").str("error", loop.error());
         return 1;
     }
-    App app(config);
+    auto store = storage::Store::open(**loop, store_options(config, *hard_links));
+    if (!store) {
+        log::fatal("cannot start").str("error", store.error());
+        return 1;
+    }
+    App app(config, **store);
     http::Server server(**loop, app, limits_from(config.berth), listening->fd);
     Running running{loop->get(), &server, &app,
                     cast<std::chrono::milliseconds>(config.berth.drain_timeout)};
     (*loop)->on_signal(&on_signal, &running);
     sink->attach(**loop);
     server.start();
-    app.set_started();
     app.set_ready(true);
+    // Requests are served while the index loads; /startupz turns 200 when it is done.
+    io::spawn((*store)->load(), [](void* started) { static_cast<App*>(started)->set_started(); },
+              &app);
     log::lifecycle("listening")
         .str("address", config.http.address)
         .num("port", listening->port)

@@ -32,12 +32,22 @@ bool parse_level(std::string_view name, Level& level) {
     return false;
 }
 
-std::string_view level_name(Level level) { return level_names[static_cast<std::size_t>(level)]; }
+std::string_view level_name(Level level) {
+    return level_names[static_cast<std::size_t>(level)];
+}
 
-void set_level(Level level) { current_level = level; }
-Level level() { return current_level; }
-void set_sink(Sink* sink) { current_sink = sink; }
-Sink* sink() { return current_sink; }
+void set_level(Level level) {
+    current_level = level;
+}
+Level level() {
+    return current_level;
+}
+void set_sink(Sink* sink) {
+    current_sink = sink;
+}
+Sink* sink() {
+    return current_sink;
+}
 
 std::string format_time_utc(std::int64_t unix_milliseconds) {
     std::time_t seconds = unix_milliseconds / 1000;

@@ -9,8 +9,8 @@
 #include <berth/io/loop.h>
 
 #include <fcntl.h>
-#include <liburing.h>
 #include <sys/stat.h>
+#include <liburing.h>
 
 #include <coroutine>
 #include <cstdint>
@@ -58,15 +58,13 @@ inline auto close(Loop& loop, int fd) {
 }
 
 inline auto read(Loop& loop, int fd, void* buffer, unsigned bytes, std::uint64_t offset) {
-    return Operation(loop, [=](io_uring_sqe* sqe) {
-        io_uring_prep_read(sqe, fd, buffer, bytes, offset);
-    });
+    return Operation(
+        loop, [=](io_uring_sqe* sqe) { io_uring_prep_read(sqe, fd, buffer, bytes, offset); });
 }
 
 inline auto write(Loop& loop, int fd, const void* buffer, unsigned bytes, std::uint64_t offset) {
-    return Operation(loop, [=](io_uring_sqe* sqe) {
-        io_uring_prep_write(sqe, fd, buffer, bytes, offset);
-    });
+    return Operation(
+        loop, [=](io_uring_sqe* sqe) { io_uring_prep_write(sqe, fd, buffer, bytes, offset); });
 }
 
 inline auto fsync(Loop& loop, int fd, bool data_only = false) {
@@ -144,6 +142,8 @@ private:
     std::coroutine_handle<> coroutine_;
 };
 
-inline Sleep sleep(Loop& loop, Clock::duration duration) { return Sleep(loop, duration); }
+inline Sleep sleep(Loop& loop, Clock::duration duration) {
+    return Sleep(loop, duration);
+}
 
 } // namespace berth::io

@@ -6,6 +6,7 @@
 #include <berth/util/expected.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace berth::io {
@@ -35,3 +36,19 @@ Expected<bool, std::string> prepare_directory(const std::string& path);
 std::uint64_t raise_open_file_limit();
 
 } // namespace berth::io
+
+// The same kind of calls, relative to a directory descriptor, for components that prepare
+// their state before the loop runs (the store recovering upload sessions).
+namespace berth::io::startup {
+
+Expected<std::string, std::string> read_file_at(int dir_fd, const std::string& path);
+std::optional<std::uint64_t> file_size_at(int dir_fd, const std::string& path);
+int truncate_at(int dir_fd, const std::string& path, std::uint64_t size);
+int unlink_at(int dir_fd, const std::string& path);
+int open_for_writing_at(int dir_fd, const std::string& path);
+int open_directory(const std::string& path);
+int make_directory_at(int dir_fd, const std::string& path);
+// For descriptors released after the loop has stopped.
+void close_fd(int fd);
+
+} // namespace berth::io::startup

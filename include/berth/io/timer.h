@@ -26,7 +26,9 @@ public:
     template <auto Method, class Owner>
     void bind(Owner* owner) {
         context_ = owner;
-        callback_ = [](void* context) { (static_cast<Owner*>(context)->*Method)(); };
+        callback_ = [](void* context) {
+            (static_cast<Owner*>(context)->*Method)();
+        };
     }
     void bind(void (*callback)(void*), void* context) {
         callback_ = callback;

@@ -4,12 +4,14 @@
 
 #include <berth/config/config.h>
 #include <berth/http/server.h>
+#include <berth/registry/registry.h>
+#include <berth/storage/store.h>
 
 namespace berth::server {
 
 class App final : public http::Application {
 public:
-    explicit App(const config::Config& config);
+    App(const config::Config& config, storage::Store& store);
 
     io::Task<void> handle(http::Exchange& exchange) override;
     http::Response protocol_error(int status, std::string_view reason) override;
@@ -23,6 +25,8 @@ private:
     void health(http::Exchange& exchange, bool ok);
 
     const config::Config& config_;
+    storage::Store& store_;
+    registry::Registry registry_;
     bool started_ = false;
     bool ready_ = false;
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <berth/config/config.h>
+#include <berth/storage/store.h>
 
 namespace berth::server {
 
@@ -11,5 +12,7 @@ int serve(const config::Config& config);
 // Problems that stop the server from starting with this config, beyond what parsing finds:
 // refused keys, an unusable data directory. Empty when it can start.
 std::string startup_problem(const config::Config& config);
+
+storage::StoreOptions store_options(const config::Config& config, bool hard_links);
 
 } // namespace berth::server

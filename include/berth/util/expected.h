@@ -22,8 +22,8 @@ class [[nodiscard]] Expected {
 public:
     Expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
     template <class G>
-        requires std::is_constructible_v<E, G>
-    Expected(Unexpected<G> failure) : state_(std::in_place_index<1>, std::move(failure.error)) {}
+    requires std::is_constructible_v<E, G> Expected(Unexpected<G> failure)
+        : state_(std::in_place_index<1>, std::move(failure.error)) {}
 
     bool has_value() const { return state_.index() == 0; }
     explicit operator bool() const { return has_value(); }

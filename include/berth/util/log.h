@@ -49,14 +49,28 @@ private:
     bool enabled_;
 };
 
-inline Line trace(std::string_view message) { return Line(Level::trace, message); }
-inline Line debug(std::string_view message) { return Line(Level::debug, message); }
-inline Line info(std::string_view message) { return Line(Level::info, message); }
-inline Line warn(std::string_view message) { return Line(Level::warn, message); }
-inline Line error(std::string_view message) { return Line(Level::error, message); }
-inline Line fatal(std::string_view message) { return Line(Level::fatal, message); }
+inline Line trace(std::string_view message) {
+    return Line(Level::trace, message);
+}
+inline Line debug(std::string_view message) {
+    return Line(Level::debug, message);
+}
+inline Line info(std::string_view message) {
+    return Line(Level::info, message);
+}
+inline Line warn(std::string_view message) {
+    return Line(Level::warn, message);
+}
+inline Line error(std::string_view message) {
+    return Line(Level::error, message);
+}
+inline Line fatal(std::string_view message) {
+    return Line(Level::fatal, message);
+}
 // Lifecycle lines (listening, stopped) that tools wait for, written at any level.
-inline Line lifecycle(std::string_view message) { return Line(Level::info, message, true); }
+inline Line lifecycle(std::string_view message) {
+    return Line(Level::info, message, true);
+}
 
 // RFC 3339 UTC with milliseconds, the form log lines carry.
 std::string format_time_utc(std::int64_t unix_milliseconds);

@@ -1,0 +1,223 @@
+// The content store: blobs, uploads, and repositories as OCI image layouts, on one local
+// filesystem, crash-safe, every operation through the ring.
+//
+//   <root>/
+//   ├── _blobs/<alg>/<hex>          one copy of each blob when dedupe is on
+//   ├── _uploads/<id>               bytes of an upload in progress
+//   ├── _uploads/<id>.state         its repository, size and hash midstate
+//   └── <repository>/               an OCI image layout (names with `/` nest)
+//       ├── oci-layout
+//       ├── index.json              every manifest; tags as org.opencontainers.image.ref.name
+//       └── blobs/<alg>/<hex>       hard links into _blobs (dedupe on) or plain files (off)
+//
+// A blob appears under blobs/ only once its digest is verified and its bytes are fsynced and
+// renamed into place; index.json is replaced by rename after an fsync. A crash at any moment
+// leaves the old state or the new one. Membership of a blob in a repository is its link in
+// that repository's blobs/: that is what decides whether a client may read it there.
+//
+// Storage knows nothing of HTTP. Names, tags and digests reaching it are already validated
+// (berth/registry/names.h), so no path built here can leave the root.
+#pragma once
+
+#include <berth/io/buffer_pool.h>
+#include <berth/io/loop.h>
+#include <berth/io/task.h>
+#include <berth/registry/manifest.h>
+#include <berth/registry/names.h>
+#include <berth/util/expected.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth::storage {
+
+enum class Failure : std::uint8_t {
+    repository_unknown, // no such repository
+    blob_unknown,       // the blob is not in this repository
+    manifest_unknown,   // no such tag or manifest in this repository
+    upload_unknown,     // no such upload session (or another repository's)
+    upload_busy,        // another request is appending to this upload right now
+    offset_mismatch,    // a chunk that does not start where the upload ends
+    digest_mismatch,    // the bytes do not hash to the digest the client gave
+    references_missing, // a manifest names blobs or manifests the repository lacks
+    no_space,           // the disk is full
+    io,                 // any other I/O failure; logged with its cause
+};
+
+struct StoreError {
+    Failure failure;
+    int error_number = 0;                  // errno, for io and no_space
+    std::vector<registry::Digest> missing; // for references_missing
+};
+
+template <class T>
+using Result = Expected<T, StoreError>;
+
+struct StoreOptions {
+    std::string root;
+    bool dedupe = true;
+    bool hard_links = true; // false when the filesystem has none: dedupe is then impossible
+    // Also fsync each upload's state after every request that appends to it.
+    bool commit = false;
+    std::chrono::nanoseconds upload_lifetime = std::chrono::hours{24};
+    std::size_t manifest_cache_bytes = 8 << 20;
+};
+
+struct BlobInfo {
+    std::uint64_t size = 0;
+};
+
+// An open blob for streaming; hand it back with close_blob.
+struct OpenBlob {
+    int fd = -1;
+    std::uint64_t size = 0;
+};
+
+struct UploadStatus {
+    std::string id;
+    std::uint64_t size = 0;
+};
+
+struct StoredManifest {
+    registry::Digest digest;
+    std::string media_type;
+    std::string body;
+};
+
+struct ManifestHead {
+    registry::Digest digest;
+    std::string media_type;
+    std::uint64_t size = 0;
+};
+
+// A manifest that names a subject, as the referrers API lists it.
+struct Referrer {
+    registry::Digest digest;
+    std::string media_type;
+    std::uint64_t size = 0;
+    std::string artifact_type;
+    registry::Annotations annotations;
+};
+
+struct PutManifestResult {
+    bool tag_moved = false; // the tag existed and pointed at another manifest
+};
+
+class Store;
+
+// Exclusive use of one upload session for the length of one request.
+class UploadLease {
+public:
+    UploadLease() = default;
+    UploadLease(UploadLease&& other) noexcept;
+    UploadLease& operator=(UploadLease&& other) noexcept;
+    UploadLease(const UploadLease&) = delete;
+    UploadLease& operator=(const UploadLease&) = delete;
+    ~UploadLease();
+
+    const std::string& id() const;
+    std::uint64_t size() const; // bytes received so far, including writes still in flight
+
+    // Hashes the bytes and writes them at the end of the upload. `keep` holds the receive
+    // buffer the bytes live in until the write completes. A few writes stay in flight; this
+    // waits only when that window is full, or fails with the first write error.
+    io::Task<Result<Ok>> append(std::string_view bytes, io::BufferRef keep);
+    // Waits for every write, then saves the upload's state, so that a client (or a restarted
+    // berth) can resume at size().
+    io::Task<Result<Ok>> flush();
+
+    struct Session; // the store's record of the upload (internal)
+
+private:
+    friend class Store;
+    UploadLease(Store* store, Session* session) : store_(store), session_(session) {}
+    Store* store_ = nullptr;
+    Session* session_ = nullptr;
+};
+
+class Store {
+public:
+    // Opens the root (creating _blobs and _uploads) before the loop runs; blocking.
+    static Expected<std::unique_ptr<Store>, std::string> open(io::Loop& loop,
+                                                              const StoreOptions& options);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Reads every repository's index.json and the upload sessions left by a previous run.
+    // Requests may run meanwhile; lookups of repositories not loaded yet wait for it.
+    io::Task<void> load();
+    bool loaded() const { return loaded_; }
+    io::Task<void> wait_loaded();
+
+    // ---- repositories ----------------------------------------------------------------
+    bool repository_exists(std::string_view name) const;
+    // Names in byte order, strictly after `last`, at most `limit`; `more` says if any follow.
+    std::vector<std::string> repositories(std::string_view last, std::size_t limit,
+                                          bool& more) const;
+    // The tags of a repository in byte order; repository_unknown when it does not exist.
+    Result<std::vector<std::string>> tags(std::string_view repository) const;
+
+    // ---- blobs -----------------------------------------------------------------------
+    io::Task<Result<BlobInfo>> stat_blob(std::string_view repository,
+                                         const registry::Digest& digest);
+    io::Task<Result<OpenBlob>> open_blob(std::string_view repository,
+                                         const registry::Digest& digest);
+    io::Task<void> close_blob(OpenBlob blob);
+    // Unlinks the blob from the repository; the bytes go when nothing references them (GC).
+    io::Task<Result<Ok>> delete_blob(std::string_view repository, const registry::Digest& digest);
+    // Links a blob `source` holds into `target` (creating it); false when `source` lacks it.
+    io::Task<Result<bool>> mount_blob(std::string_view target, std::string_view source,
+                                      const registry::Digest& digest);
+    // Which of these blobs the repository lacks.
+    io::Task<std::vector<registry::Digest>>
+    missing_blobs(std::string_view repository, const std::vector<registry::Digest>& digests);
+
+    // ---- uploads ---------------------------------------------------------------------
+    // A new session for `repository` (created if needed). `algorithm` is the one the client
+    // announced (digest-algorithm) and is what gets hashed as bytes arrive.
+    io::Task<Result<UploadStatus>> start_upload(std::string_view repository,
+                                                registry::DigestAlgorithm algorithm);
+    Result<UploadStatus> upload_status(std::string_view repository, std::string_view id) const;
+    Result<UploadLease> lease_upload(std::string_view repository, std::string_view id);
+    // Verifies the digest of everything received and makes the blob part of the repository;
+    // the session ends either way (a mismatch discards it).
+    io::Task<Result<BlobInfo>> finish_upload(UploadLease lease, const registry::Digest& digest);
+    io::Task<Result<Ok>> cancel_upload(std::string_view repository, std::string_view id);
+
+    // ---- manifests -------------------------------------------------------------------
+    // `reference` is a tag or a digest (text); the registry layer validated which.
+    io::Task<Result<StoredManifest>> get_manifest(std::string_view repository,
+                                                  std::string_view reference);
+    Result<ManifestHead> head_manifest(std::string_view repository,
+                                       std::string_view reference) const;
+    // Stores `body` (whose digest is `digest`, parsed as `info`) and points `tag` at it when
+    // given. Fails with references_missing when the repository lacks the config, a layer
+    // (unless it has urls) or, for an index, a child manifest.
+    io::Task<Result<PutManifestResult>> put_manifest(std::string_view repository,
+                                                     std::optional<std::string> tag,
+                                                     const registry::Digest& digest,
+                                                     std::string body,
+                                                     const registry::ManifestInfo& info);
+    // Removes the manifest and every tag that points at it.
+    io::Task<Result<Ok>> delete_manifest(std::string_view repository,
+                                         const registry::Digest& digest);
+    io::Task<Result<Ok>> delete_tag(std::string_view repository, std::string_view tag);
+    // Manifests in the repository whose subject is `subject`, in push order.
+    std::vector<Referrer> referrers(std::string_view repository,
+                                    const registry::Digest& subject) const;
+
+private:
+    friend class UploadLease;
+    struct Impl;
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+    bool loaded_ = false;
+};
+
+} // namespace berth::storage

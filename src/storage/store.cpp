@@ -1,0 +1,289 @@
+#include <berth/storage/store.h>
+
+#include "files.h"
+#include "store_impl.h"
+
+#include <berth/io/directory.h>
+#include <berth/io/ops.h>
+#include <berth/io/startup.h>
+#include <berth/storage/layout.h>
+#include <berth/util/json_writer.h>
+#include <berth/util/log.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace berth::storage {
+
+namespace {
+
+bool is_temporary(std::string_view name) {
+    return name.find(".tmp-") != std::string_view::npos;
+}
+
+} // namespace
+
+StoreError io_failure(int error_number) {
+    if (error_number == ENOSPC || error_number == EDQUOT) {
+        return StoreError{Failure::no_space, error_number, {}};
+    }
+    return StoreError{Failure::io, error_number, {}};
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() {
+    if (impl_->root_fd >= 0) {
+        io::startup::close_fd(impl_->root_fd);
+    }
+    for (auto& [id, session] : impl_->uploads) {
+        if (session->fd >= 0) {
+            io::startup::close_fd(session->fd);
+        }
+    }
+}
+
+Repository* Store::Impl::find(std::string_view name) const {
+    auto found = repositories.find(name);
+    return found == repositories.end() ? nullptr : found->second.get();
+}
+
+bool Store::repository_exists(std::string_view name) const {
+    return impl_->find(name) != nullptr;
+}
+
+std::vector<std::string> Store::repositories(std::string_view last, std::size_t limit,
+                                             bool& more) const {
+    std::vector<std::string> names;
+    auto position =
+        last.empty() ? impl_->repositories.begin() : impl_->repositories.upper_bound(last);
+    for (; position != impl_->repositories.end() && names.size() < limit; ++position) {
+        names.push_back(position->first);
+    }
+    more = position != impl_->repositories.end();
+    return names;
+}
+
+Result<std::vector<std::string>> Store::tags(std::string_view repository) const {
+    Repository* found = impl_->find(repository);
+    if (found == nullptr) {
+        return Unexpected(StoreError{Failure::repository_unknown, 0, {}});
+    }
+    std::vector<std::string> names;
+    names.reserve(found->tags.size());
+    for (const auto& [tag, digest] : found->tags) {
+        names.push_back(tag);
+    }
+    return names;
+}
+
+io::Task<void> Store::wait_loaded() {
+    if (!loaded_) {
+        co_await impl_->load_done.wait();
+    }
+}
+
+// ---- index.json --------------------------------------------------------------------------
+
+namespace {
+
+void write_descriptor(util::JsonWriter& json, const ManifestEntry& entry, const std::string* tag) {
+    json.begin_object()
+        .member("mediaType", entry.media_type)
+        .member("digest", entry.digest.str())
+        .member_uint64("size", entry.size);
+    if (tag != nullptr) {
+        json.key("annotations").begin_object();
+        json.member(registry::ref_name_annotation, *tag).end_object();
+    }
+    json.end_object();
+}
+
+} // namespace
+
+io::Task<Result<Ok>>
+Store::Impl::write_index(Repository& repository,
+                         const std::map<std::string, std::string, std::less<>>& tags,
+                         const std::vector<const ManifestEntry*>& manifests) {
+    std::multimap<std::string_view, const std::string*> tags_by_digest;
+    for (const auto& [tag, digest] : tags) {
+        tags_by_digest.emplace(digest, &tag);
+    }
+    std::string text;
+    util::JsonWriter json(text);
+    json.begin_object()
+        .member_int64("schemaVersion", 2)
+        .member("mediaType", registry::oci_index_media_type)
+        .key("manifests")
+        .begin_array();
+    for (const ManifestEntry* entry : manifests) {
+        std::string digest = entry->digest.str();
+        auto [first, last] = tags_by_digest.equal_range(digest);
+        if (first == last) {
+            write_descriptor(json, *entry, nullptr);
+        }
+        for (auto tagged = first; tagged != last; ++tagged) {
+            write_descriptor(json, *entry, tagged->second);
+        }
+    }
+    json.end_array().end_object();
+    text += '\n';
+    auto written = co_await files::replace_file(
+        loop, root_fd, layout::repository_index(repository.name), text, true);
+    if (!written) {
+        log::error("cannot write index.json")
+            .str("repository", repository.name)
+            .str("error", std::strerror(written.error()));
+        co_return Unexpected(io_failure(written.error()));
+    }
+    co_return Ok{};
+}
+
+io::Task<Result<Repository*>> Store::Impl::obtain(std::string_view name_view) {
+    std::string name(name_view);
+    if (Repository* existing = find(name)) {
+        co_return existing;
+    }
+    auto made = co_await files::make_directories(
+        loop, root_fd, layout::repository_blob_dir(name, registry::DigestAlgorithm::sha256));
+    if (Repository* existing = find(name)) {
+        co_return existing;
+    }
+    if (!made) {
+        co_return Unexpected(io_failure(made.error()));
+    }
+    // A repository directory that holds an index.json not loaded (unreadable, say) is never
+    // overwritten: the O_EXCL open fails and the push is refused.
+    std::string index_path = layout::repository_index(name);
+    int fd = co_await io::openat(loop, root_fd, index_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (Repository* existing = find(name)) {
+        if (fd >= 0) {
+            co_await io::close(loop, fd);
+        }
+        co_return existing;
+    }
+    if (fd < 0) {
+        log::error("cannot create repository")
+            .str("repository", name)
+            .str("error", std::strerror(-fd));
+        co_return Unexpected(io_failure(-fd));
+    }
+    auto repository = std::make_unique<Repository>(loop, name);
+    Repository* created = repository.get();
+    repositories.emplace(name, std::move(repository));
+    constexpr std::string_view empty_index =
+        "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+        "\"manifests\":[]}\n";
+    auto written = co_await files::write_all(loop, fd, empty_index, 0);
+    co_await io::fsync(loop, fd);
+    co_await io::close(loop, fd);
+    auto layout_written = co_await files::replace_file(
+        loop, root_fd, name + "/" + std::string(layout::oci_layout_file),
+        layout::oci_layout_content, true);
+    if (!written || !layout_written) {
+        co_return Unexpected(io_failure(!written ? written.error() : layout_written.error()));
+    }
+    co_return created;
+}
+
+// ---- the manifest cache ------------------------------------------------------------------
+
+void Store::Impl::cache_put(const std::string& digest, const std::string& body) {
+    if (body.size() > options.manifest_cache_bytes / 4 || cache_index.contains(digest)) {
+        return;
+    }
+    cache.emplace_back(digest, body);
+    cache_index[digest] = std::prev(cache.end());
+    cache_bytes += body.size();
+    while (cache_bytes > options.manifest_cache_bytes && !cache.empty()) {
+        cache_bytes -= cache.front().second.size();
+        cache_index.erase(cache.front().first);
+        cache.pop_front();
+    }
+}
+
+const std::string* Store::Impl::cache_get(const std::string& digest) {
+    auto found = cache_index.find(digest);
+    if (found == cache_index.end()) {
+        return nullptr;
+    }
+    cache.splice(cache.end(), cache, found->second);
+    return &found->second->second;
+}
+
+void Store::Impl::cache_drop(const std::string& digest) {
+    auto found = cache_index.find(digest);
+    if (found != cache_index.end()) {
+        cache_bytes -= found->second->second.size();
+        cache.erase(found->second);
+        cache_index.erase(found);
+    }
+}
+
+// ---- opening and loading -----------------------------------------------------------------
+
+Expected<std::unique_ptr<Store>, std::string> Store::open(io::Loop& loop,
+                                                          const StoreOptions& options) {
+    auto impl = std::make_unique<Impl>(loop, options);
+    impl->root_fd = io::startup::open_directory(options.root);
+    if (impl->root_fd < 0) {
+        return Unexpected("cannot open " + options.root + ": " + std::strerror(-impl->root_fd));
+    }
+    for (const std::string& directory : {std::string(layout::blobs_dir),
+                                         layout::shared_blob_dir(registry::DigestAlgorithm::sha256),
+                                         layout::shared_blob_dir(registry::DigestAlgorithm::sha512),
+                                         std::string(layout::uploads_dir)}) {
+        int made = io::startup::make_directory_at(impl->root_fd, directory);
+        if (made < 0) {
+            return Unexpected("cannot create " + directory + ": " + std::strerror(-made));
+        }
+    }
+    std::unique_ptr<Store> store(new Store(std::move(impl)));
+    store->impl_->recover_uploads();
+    return store;
+}
+
+io::Task<void> Store::load() {
+    auto started = io::Clock::now();
+    co_await impl_->walk("");
+    loaded_ = true;
+    impl_->load_done.notify_all();
+    impl_->schedule_expiry();
+    auto elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(io::Clock::now() - started);
+    log::info("repositories loaded")
+        .unum("repositories", impl_->repositories.size())
+        .unum("uploads", impl_->uploads.size())
+        .num("duration_ms", elapsed.count());
+}
+
+io::Task<void> Store::Impl::walk(std::string directory) {
+    auto entries = io::list_directory(root_fd, directory.empty() ? "." : directory);
+    bool is_repository = std::any_of(entries.begin(), entries.end(), [](const auto& entry) {
+        return entry.is_file && entry.name == layout::index_file;
+    });
+    if (is_repository && registry::valid_repository_name(directory)) {
+        co_await load_repository(directory);
+    }
+    for (const io::DirectoryEntry& entry : entries) {
+        std::string child = directory.empty() ? entry.name : directory + "/" + entry.name;
+        if (entry.is_file && is_temporary(entry.name)) {
+            // A replacement interrupted by a crash: the rename never happened.
+            co_await io::unlinkat(loop, root_fd, child);
+            continue;
+        }
+        bool hidden = entry.name.starts_with('_') || entry.name.starts_with('.');
+        if (!entry.is_directory || hidden || (is_repository && entry.name == "blobs")) {
+            continue;
+        }
+        // Each directory is one listing; between them, requests get their turn.
+        co_await loop.next_turn();
+        co_await walk(child);
+    }
+}
+
+} // namespace berth::storage

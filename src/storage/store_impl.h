@@ -1,0 +1,114 @@
+// The store's insides, shared by its source files (repositories, blobs, uploads, manifests).
+#pragma once
+
+#include <berth/io/event.h>
+#include <berth/io/timer.h>
+#include <berth/storage/hasher.h>
+#include <berth/storage/store.h>
+
+#include <list>
+#include <map>
+#include <unordered_map>
+
+namespace berth::storage {
+
+// What the index keeps of one manifest: enough to serve HEAD, list referrers, and later to
+// walk references for GC and scrub, without reading the manifest again.
+struct ManifestEntry {
+    registry::Digest digest;
+    std::string media_type;
+    std::uint64_t size = 0;
+    std::uint64_t sequence = 0; // push order
+    std::optional<registry::Digest> subject;
+    std::string artifact_type; // as listed by the referrers API
+    registry::Annotations annotations;
+    std::vector<registry::Digest> blobs;    // config and layers
+    std::vector<registry::Digest> children; // manifests of an index
+};
+
+struct Repository {
+    explicit Repository(io::Loop& loop, std::string repository_name)
+        : name(std::move(repository_name)), index_lock(loop) {}
+
+    std::string name;
+    std::map<std::string, std::string, std::less<>> tags;     // tag → digest text
+    std::unordered_map<std::string, ManifestEntry> manifests; // digest text → entry
+    io::Mutex index_lock;                                     // one index.json writer at a time
+};
+
+struct UploadLease::Session {
+    Session(io::Loop& loop, registry::DigestAlgorithm algorithm)
+        : hasher(algorithm), writes_done(loop) {}
+
+    std::string id;
+    std::string repository;
+    int fd = -1;
+    std::uint64_t size = 0; // including writes in flight
+    Hasher hasher;
+    bool leased = false;
+    bool finished = false;
+    unsigned writes_in_flight = 0;
+    int write_error = 0; // first failed write's errno
+    io::Event writes_done;
+    std::int64_t updated_unix = 0; // wall time of the last request, for expiry
+};
+
+struct Store::Impl {
+    Impl(io::Loop& loop_ref, StoreOptions store_options)
+        : loop(loop_ref), options(std::move(store_options)), load_done(loop_ref) {}
+
+    io::Loop& loop;
+    StoreOptions options;
+    int root_fd = -1;
+    std::map<std::string, std::unique_ptr<Repository>, std::less<>> repositories;
+    std::unordered_map<std::string, std::unique_ptr<UploadLease::Session>> uploads;
+    std::uint64_t next_sequence = 1;
+    io::Event load_done;
+    io::Timer expiry_timer;
+
+    // Manifest bodies by digest, least recently used first; bounded by bytes.
+    std::list<std::pair<std::string, std::string>> cache;
+    std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator>
+        cache_index;
+    std::size_t cache_bytes = 0;
+
+    Repository* find(std::string_view name) const;
+    // Finds the repository, creating its layout on disk first when it is new.
+    io::Task<Result<Repository*>> obtain(std::string_view name);
+    io::Task<Result<Ok>> write_index(Repository& repository,
+                                     const std::map<std::string, std::string, std::less<>>& tags,
+                                     const std::vector<const ManifestEntry*>& manifests);
+
+    // Makes the file at `source` (relative to the root) the repository's copy of the blob:
+    // renamed into the shared store and linked (dedupe), or renamed straight in.
+    io::Task<Result<Ok>> commit_blob(std::string source, std::string_view repository,
+                                     const registry::Digest& digest);
+    io::Task<Result<Ok>> link_blob(std::string source, std::string_view repository,
+                                   const registry::Digest& digest);
+    // The manifest's bytes as a blob of the repository, as Zot and the image layout keep them.
+    io::Task<Result<Ok>> store_manifest_blob(std::string_view repository,
+                                             const registry::Digest& digest,
+                                             const std::string& body);
+
+    void cache_put(const std::string& digest, const std::string& body);
+    const std::string* cache_get(const std::string& digest);
+    void cache_drop(const std::string& digest);
+
+    io::Task<Result<Ok>> save_upload_state(UploadLease::Session& session);
+    // Waits for the session's writes, removes its files and forgets it.
+    io::Task<void> discard_upload(std::string id);
+    void schedule_expiry();
+    void expire_uploads();
+    // Before the loop runs: sessions left by the previous run, cut back to what their state
+    // says was received.
+    void recover_uploads();
+
+    io::Task<void> load_repository(std::string name);
+    io::Task<void> walk(std::string directory);
+    // Creations in progress, so that a second push to a new repository waits for the first.
+    std::unordered_map<std::string, std::unique_ptr<io::Event>> creating;
+};
+
+StoreError io_failure(int error_number);
+
+} // namespace berth::storage
