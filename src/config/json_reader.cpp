@@ -192,7 +192,7 @@ bool Reader::fields(Value value, const std::vector<Field>& known) {
     return true;
 }
 
-bool Reader::entries(Value value, const std::function<bool(std::string_view, Value)>& read) {
+bool Reader::entries(Value value, const std::function<bool(std::string_view, Value)>& read_member) {
     simdjson::dom::object members;
     if (value.get_object().get(members)) {
         return type_error("an object", value);
@@ -203,14 +203,14 @@ bool Reader::entries(Value value, const std::function<bool(std::string_view, Val
         if (!seen.insert(member.key).second) {
             return fail("duplicate key");
         }
-        if (!read(member.key, member.value)) {
+        if (!read_member(member.key, member.value)) {
             return false;
         }
     }
     return true;
 }
 
-bool Reader::items(Value value, const std::function<bool(Value)>& read) {
+bool Reader::items(Value value, const std::function<bool(Value)>& read_item) {
     simdjson::dom::array list;
     if (value.get_array().get(list)) {
         return type_error("an array", value);
@@ -218,7 +218,7 @@ bool Reader::items(Value value, const std::function<bool(Value)>& read) {
     std::size_t position = 0;
     for (Value item : list) {
         Scope scope = index(position++);
-        if (!read(item)) {
+        if (!read_item(item)) {
             return false;
         }
     }

@@ -56,9 +56,9 @@ public:
     // An object with known keys: unknown or repeated keys are errors.
     bool fields(Value value, const std::vector<Field>& known);
     // An object whose keys are user data, taken as written (exact repeats are errors).
-    bool entries(Value value, const std::function<bool(std::string_view, Value)>& read);
+    bool entries(Value value, const std::function<bool(std::string_view, Value)>& read_member);
     // An array, each item read with its index in the path.
-    bool items(Value value, const std::function<bool(Value)>& read);
+    bool items(Value value, const std::function<bool(Value)>& read_item);
     bool object(Value value);
 
     bool boolean(Value value, bool& out);

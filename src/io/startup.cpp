@@ -152,6 +152,39 @@ Expected<bool, std::string> prepare_directory(const std::string& path) {
     return can_link;
 }
 
+Expected<Ok, std::string> check_directory(const std::string& path) {
+    if (path.empty()) {
+        return Unexpected(std::string("storage.rootDirectory is empty"));
+    }
+    std::string probe = path;
+    while (true) {
+        struct stat info {};
+        if (::stat(probe.c_str(), &info) == 0) {
+            if (!S_ISDIR(info.st_mode)) {
+                return Unexpected("storage.rootDirectory: " + probe + " is not a directory");
+            }
+            // access() says yes to root on read-only filesystems; only trying tells. The probe
+            // is removed at once.
+            std::string trial = probe + "/.berth-verify-" + std::to_string(::getpid());
+            if (::mkdir(trial.c_str(), 0700) != 0) {
+                return Unexpected("storage.rootDirectory: cannot create anything in " + probe +
+                                  ": " + errno_text());
+            }
+            ::rmdir(trial.c_str());
+            return Ok{};
+        }
+        if (errno != ENOENT) {
+            return Unexpected("storage.rootDirectory: " + probe + ": " + errno_text());
+        }
+        std::size_t slash = probe.find_last_of('/');
+        if (slash == std::string::npos) {
+            probe = ".";
+        } else {
+            probe = slash == 0 ? "/" : probe.substr(0, slash);
+        }
+    }
+}
+
 std::uint64_t raise_open_file_limit() {
     rlimit limit{};
     if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {

@@ -74,9 +74,14 @@ std::string startup_problem(const config::Config& config) {
     for (const config::RefusedKey& refused : config.refused_keys) {
         return refused.key + ": " + refused.reason;
     }
-    auto prepared = io::prepare_directory(config.storage.root_directory);
-    if (!prepared) {
-        return prepared.error();
+    if (!config.http.auth.htpasswd_path.empty()) {
+        // Serving without the authentication the administrator configured would expose
+        // every image; until berth checks htpasswd credentials it refuses instead.
+        return "http.auth.htpasswd: authentication is not available in this build of berth";
+    }
+    auto usable = io::check_directory(config.storage.root_directory);
+    if (!usable) {
+        return usable.error();
     }
     return {};
 }
@@ -111,7 +116,11 @@ int serve(const config::Config& config) {
         return 1;
     }
     auto hard_links = io::prepare_directory(config.storage.root_directory);
-    if (hard_links && !*hard_links && config.storage.dedupe) {
+    if (!hard_links) {
+        log::fatal("cannot start").str("error", hard_links.error());
+        return 1;
+    }
+    if (!*hard_links && config.storage.dedupe) {
         log::warn("the data directory has no hard links; deduplication is off");
     }
     io::raise_open_file_limit();

@@ -136,7 +136,7 @@ void JsonWriter::before_value() {
     has_members_ |= bit;
 }
 
-void JsonWriter::open(char bracket, bool is_object) {
+void JsonWriter::open_container(char bracket, bool is_object) {
     before_value();
     assert(depth_ < depth_max && "JSON nested too deeply for the writer");
     out_.push_back(bracket);
@@ -150,7 +150,7 @@ void JsonWriter::open(char bracket, bool is_object) {
     }
 }
 
-void JsonWriter::close(char bracket, [[maybe_unused]] bool is_object) {
+void JsonWriter::close_container(char bracket, [[maybe_unused]] bool is_object) {
     assert(depth_ > 0 && !after_key_);
     assert(((is_object_ >> (depth_ - 1)) & 1U) == (is_object ? 1U : 0U));
     --depth_;
@@ -158,22 +158,22 @@ void JsonWriter::close(char bracket, [[maybe_unused]] bool is_object) {
 }
 
 JsonWriter& JsonWriter::begin_object() {
-    open('{', true);
+    open_container('{', true);
     return *this;
 }
 
 JsonWriter& JsonWriter::end_object() {
-    close('}', true);
+    close_container('}', true);
     return *this;
 }
 
 JsonWriter& JsonWriter::begin_array() {
-    open('[', false);
+    open_container('[', false);
     return *this;
 }
 
 JsonWriter& JsonWriter::end_array() {
-    close(']', false);
+    close_container(']', false);
     return *this;
 }
 

@@ -32,6 +32,10 @@ Expected<ListenSocket, std::string> listen_tcp(const std::string& address, std::
 // deduplication needs.
 Expected<bool, std::string> prepare_directory(const std::string& path);
 
+// Checks, without changing anything, that prepare_directory could succeed: the directory is
+// a writable directory, or could be created under its nearest existing ancestor.
+Expected<Ok, std::string> check_directory(const std::string& path);
+
 // Raises the soft limit on open files to the hard limit; returns the new soft limit.
 std::uint64_t raise_open_file_limit();
 

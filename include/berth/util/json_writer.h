@@ -49,8 +49,8 @@ public:
 
 private:
     void before_value();
-    void open(char bracket, bool is_object);
-    void close(char bracket, bool is_object);
+    void open_container(char bracket, bool is_object);
+    void close_container(char bracket, bool is_object);
 
     // Bit i describes nesting level i+1; a bitmask instead of a stack keeps the writer
     // allocation-free. 64 levels is far more than any document berth writes.

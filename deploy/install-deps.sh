@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, whatever berth needs and this machine lacks.
+#   deploy/install-deps.sh build        compile berth
+#   deploy/install-deps.sh build test   ... and run every test (real clients, fuzzers, tidy)
+#   deploy/install-deps.sh bench        ... the benchmark peers and load generators
+# Packages already installed are left alone, and apt is not touched when nothing is missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+
+build="meson ninja-build g++ pkg-config liburing-dev libsimdjson-dev libxxhash-dev libssl-dev
+       libcrypt-dev libre2-dev doctest-dev node-llhttp"
+run="openssl apache2-utils python3"
+# The test lists of the real-client suite and of the benchmarks live beside their code.
+client_packages=$(sed -n 's/^APT_PACKAGES = "\(.*\)"$/\1/p' "$here/tests/integration/realclients.py")
+bench_packages=$(sed -n 's/^APT_PACKAGES = "\(.*\)"$/\1/p' "$here/bench/run.py")
+test="python3 curl clang clang-format libclang-rt-14-dev golang-github-containers-common
+      crun $client_packages"
+
+wanted=""
+for set in "$@"; do
+    case "$set" in
+    build) wanted="$wanted $build" ;;
+    run) wanted="$wanted $build $run" ;;
+    test) wanted="$wanted $build $run $test" ;;
+    bench) wanted="$wanted $build $run $bench_packages" ;;
+    *) echo "unknown package set: $set" >&2; exit 2 ;;
+    esac
+done
+
+missing=""
+for package in $wanted; do
+    if ! dpkg-query -W -f '${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $package"
+    fi
+done
+if [ -z "$missing" ]; then
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "missing packages:$missing; run as root or install them" >&2
+    exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
