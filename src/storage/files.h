@@ -14,9 +14,6 @@ namespace berth::storage::files {
 
 using Errno = int; // positive errno
 
-io::Task<Expected<std::string, Errno>> read_whole(io::Loop& loop, int dir_fd, std::string path,
-                                                  std::size_t bytes_max);
-
 // Writes all of `data` at `offset`, continuing after short writes.
 io::Task<Expected<Ok, Errno>> write_all(io::Loop& loop, int fd, std::string_view data,
                                         std::uint64_t offset);

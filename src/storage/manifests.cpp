@@ -4,6 +4,7 @@
 #include "files.h"
 #include "store_impl.h"
 
+#include <berth/io/files.h>
 #include <berth/io/ops.h>
 #include <berth/storage/layout.h>
 #include <berth/util/log.h>
@@ -69,7 +70,7 @@ std::vector<const ManifestEntry*> in_push_order(const Repository& repository,
 
 io::Task<void> Store::Impl::load_repository(std::string name) {
     auto text =
-        co_await files::read_whole(loop, root_fd, layout::repository_index(name), index_bytes_max);
+        co_await io::read_whole(loop, root_fd, layout::repository_index(name), index_bytes_max);
     using Descriptors = std::vector<registry::Descriptor>;
     Expected<Descriptors, registry::ManifestError> descriptors =
         Unexpected(registry::ManifestError{text ? "" : std::strerror(text.error())});
@@ -98,7 +99,7 @@ io::Task<void> Store::Impl::load_repository(std::string name) {
         }
     }
     for (auto& [digest, entry] : repository->manifests) {
-        auto body = co_await files::read_whole(
+        auto body = co_await io::read_whole(
             loop, root_fd, layout::repository_blob(name, entry.digest), manifest_bytes_max);
         Expected<registry::ManifestInfo, registry::ManifestError> info =
             Unexpected(registry::ManifestError{body ? "" : std::strerror(body.error())});
@@ -127,7 +128,7 @@ io::Task<Result<StoredManifest>> Store::get_manifest(std::string_view repository
     if (const std::string* cached = impl_->cache_get(digest)) {
         co_return StoredManifest{head->digest, head->media_type, *cached};
     }
-    auto body = co_await files::read_whole(impl_->loop, impl_->root_fd,
+    auto body = co_await io::read_whole(impl_->loop, impl_->root_fd,
                                            layout::repository_blob(repository_name, head->digest),
                                            manifest_bytes_max);
     if (!body) {
