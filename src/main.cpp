@@ -1,4 +1,5 @@
 // berth: an OCI container registry for one small machine.
+#include <berth/auth/password.h>
 #include <berth/config/config.h>
 #include <berth/io/startup.h>
 #include <berth/server/serve.h>
@@ -16,6 +17,7 @@ constexpr std::string_view usage = R"(berth: an OCI container registry for one s
 Usage:
   berth serve <config>     run the registry with a Zot-format config file (zot-config.json)
   berth verify <config>    check a config file; exit status 0 when berth can run with it
+  berth htpasswd <user>    read a password on standard input, print an htpasswd line (bcrypt)
   berth version            print the version
   berth --help             print this help
 
@@ -58,6 +60,32 @@ int verify(const std::string& path) {
     return 0;
 }
 
+int htpasswd(const std::string& user) {
+    if (user.empty() || user.find(':') != std::string::npos ||
+        user.find('\n') != std::string::npos) {
+        print(stderr, "berth htpasswd: a user name may not be empty or contain ':'\n");
+        return 2;
+    }
+    std::string password;
+    for (int c = std::getchar(); c != EOF && c != '\n'; c = std::getchar()) {
+        password += static_cast<char>(c);
+    }
+    if (!password.empty() && password.back() == '\r') {
+        password.pop_back();
+    }
+    if (password.empty()) {
+        print(stderr, "berth htpasswd: no password on standard input\n");
+        return 2;
+    }
+    std::string hash = berth::auth::hash_password(password);
+    if (hash.empty()) {
+        print(stderr, "berth htpasswd: hashing failed\n");
+        return 1;
+    }
+    print(stdout, user + ":" + hash + "\n");
+    return 0;
+}
+
 int serve(const std::string& path) {
     auto config = load(path);
     if (!config) {
@@ -78,6 +106,9 @@ int main(int argc, char** argv) {
     if (command == "version" || command == "--version" || command == "-v") {
         print(stdout, std::string("berth ") + std::string(version) + "\n");
         return 0;
+    }
+    if (command == "htpasswd" && argc == 3) {
+        return htpasswd(argv[2]);
     }
     if ((command == "serve" || command == "verify") && argc == 3) {
         return command == "serve" ? serve(argv[2]) : verify(argv[2]);
