@@ -165,6 +165,10 @@ int Connection::on_headers_complete(llhttp_t* parser) {
 
 int Connection::on_body(llhttp_t* parser, const char* at, std::size_t length) {
     Connection* self = owner(parser);
+    if (length == 0) {
+        // llhttp closes an open span at the end of every execute, even one given no bytes.
+        return 0;
+    }
     self->body_bytes_ += length;
     if (self->discarding_) {
         self->discarded_bytes_ += length;
