@@ -10,11 +10,14 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build="meson ninja-build g++ pkg-config liburing-dev libsimdjson-dev libxxhash-dev libssl-dev
        libcrypt-dev libre2-dev doctest-dev node-llhttp"
 run="openssl apache2-utils python3"
-# The test lists of the real-client suite and of the benchmarks live beside their code.
-client_packages=$(sed -n 's/^APT_PACKAGES = "\(.*\)"$/\1/p' "$here/tests/integration/realclients.py")
-bench_packages=$(sed -n 's/^APT_PACKAGES = "\(.*\)"$/\1/p' "$here/bench/run.py")
+# The package lists of the real-client, deploy and benchmark code live beside that code (an
+# absent file, as in the container build, contributes nothing).
+packages_of() { sed -n 's/^APT_PACKAGES = "\(.*\)"$/\1/p' "$here/$1" 2>/dev/null || true; }
+client_packages=$(packages_of tests/integration/realclients.py)
+deploy_packages=$(packages_of tests/integration/test_deploy.py)
+bench_packages=$(packages_of bench/run.py)
 test="python3 curl clang clang-format libclang-rt-14-dev golang-github-containers-common
-      crun $client_packages"
+      crun $client_packages $deploy_packages"
 
 wanted=""
 for set in "$@"; do
