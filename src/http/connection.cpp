@@ -939,6 +939,9 @@ bool Exchange::gone() const {
 void Exchange::set_user(std::string_view user) {
     connection_->user_ = user;
 }
+std::string_view Exchange::user() const {
+    return connection_->user_;
+}
 std::uint64_t Exchange::body_bytes() const {
     return connection_->body_bytes_;
 }

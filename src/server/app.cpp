@@ -15,8 +15,10 @@ registry::RegistryOptions registry_options(const config::Config& config) {
 
 } // namespace
 
-App::App(const config::Config& config, storage::Store& store)
-    : config_(config), store_(store), registry_(store, registry_options(config)) {}
+App::App(const config::Config& config, storage::Store& store, Access& access)
+    : config_(config), store_(store), access_(access), registry_(store, registry_options(config)) {
+    registry_.set_authorizer(&access_);
+}
 
 void App::health(http::Exchange& exchange, bool ok) {
     http::Response response(ok ? 200 : 503);
@@ -28,6 +30,9 @@ io::Task<void> App::handle(http::Exchange& exchange) {
     const http::Request& request = exchange.request();
     std::string_view path = request.path;
     bool read_only = request.method == http::Method::get || request.method == http::Method::head;
+    if (!access_.within_rate(exchange)) {
+        co_return;
+    }
     if (path == "/livez" && read_only) {
         health(exchange, true);
         co_return;
@@ -47,10 +52,14 @@ io::Task<void> App::handle(http::Exchange& exchange) {
                 registry::error_response(registry::ErrorCode::unsupported, "method not allowed"));
             co_return;
         }
-        exchange.respond(registry::json_response(200, "{}"));
+        co_await access_.base(exchange);
         co_return;
     }
     if (path.starts_with("/v2/")) {
+        // Until the index is loaded a repository's absence means nothing yet.
+        if (!store_.loaded()) {
+            co_await store_.wait_loaded();
+        }
         co_await registry_.handle(exchange, route);
         co_return;
     }

@@ -1,9 +1,11 @@
 #include <berth/server/serve.h>
 
+#include <berth/auth/authenticator.h>
 #include <berth/http/server.h>
 #include <berth/io/log_sink.h>
 #include <berth/io/loop.h>
 #include <berth/io/startup.h>
+#include <berth/server/access.h>
 #include <berth/server/app.h>
 #include <berth/storage/store.h>
 #include <berth/util/log.h>
@@ -74,11 +76,6 @@ std::string startup_problem(const config::Config& config) {
     for (const config::RefusedKey& refused : config.refused_keys) {
         return refused.key + ": " + refused.reason;
     }
-    if (!config.http.auth.htpasswd_path.empty()) {
-        // Serving without the authentication the administrator configured would expose
-        // every image; until berth checks htpasswd credentials it refuses instead.
-        return "http.auth.htpasswd: authentication is not available in this build of berth";
-    }
     auto usable = io::check_directory(config.storage.root_directory);
     if (!usable) {
         return usable.error();
@@ -142,7 +139,17 @@ int serve(const config::Config& config) {
         log::fatal("cannot start").str("error", store.error());
         return 1;
     }
-    App app(config, **store);
+    std::unique_ptr<auth::Authenticator> authenticator;
+    if (!config.http.auth.htpasswd_path.empty()) {
+        auto created = auth::Authenticator::create(**loop, config);
+        if (!created) {
+            log::fatal("cannot start").str("error", created.error());
+            return 1;
+        }
+        authenticator = std::move(*created);
+    }
+    Access access(**loop, config, std::move(authenticator));
+    App app(config, **store, access);
     http::Server server(**loop, app, limits_from(config.berth), listening->fd);
     Running running{loop->get(), &server, &app,
                     cast<std::chrono::milliseconds>(config.berth.drain_timeout)};

@@ -117,8 +117,9 @@ public:
     bool responded() const;
     // The client went away or timed out; whatever the handler still sends is dropped.
     bool gone() const;
-    // Who made the request, for the access log.
+    // Who made the request (authenticated user name), for access checks and the access log.
     void set_user(std::string_view user);
+    std::string_view user() const;
     // Bytes of request body received so far.
     std::uint64_t body_bytes() const;
 

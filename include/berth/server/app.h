@@ -5,13 +5,14 @@
 #include <berth/config/config.h>
 #include <berth/http/server.h>
 #include <berth/registry/registry.h>
+#include <berth/server/access.h>
 #include <berth/storage/store.h>
 
 namespace berth::server {
 
 class App final : public http::Application {
 public:
-    App(const config::Config& config, storage::Store& store);
+    App(const config::Config& config, storage::Store& store, Access& access);
 
     io::Task<void> handle(http::Exchange& exchange) override;
     http::Response protocol_error(int status, std::string_view reason) override;
@@ -26,6 +27,7 @@ private:
 
     const config::Config& config_;
     storage::Store& store_;
+    Access& access_;
     registry::Registry registry_;
     bool started_ = false;
     bool ready_ = false;

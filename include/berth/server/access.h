@@ -1,0 +1,56 @@
+// Authentication and access control in front of every request: who is asking (htpasswd Basic
+// credentials, checked by the Authenticator) and whether the config lets them (Policy). It
+// answers the refusals itself: 401 with a Basic challenge, 403 DENIED, 429 for a client over
+// its failure or rate limit, 503 when password checks are backed up.
+#pragma once
+
+#include <berth/auth/authenticator.h>
+#include <berth/auth/policy.h>
+#include <berth/auth/rate_limiter.h>
+#include <berth/config/config.h>
+#include <berth/http/server.h>
+#include <berth/io/task.h>
+#include <berth/registry/registry.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace berth::server {
+
+class Access final : public registry::Authorizer {
+public:
+    // `authenticator` is null when the config has no authentication.
+    Access(io::Loop& loop, const config::Config& config,
+           std::unique_ptr<auth::Authenticator> authenticator);
+
+    // The requester, once their credentials (if any) check out; nothing when the request has
+    // been answered (401, 429, 503).
+    io::Task<std::optional<auth::Identity>> identify(http::Exchange& exchange);
+
+    io::Task<bool> authorize(http::Exchange& exchange, const registry::AccessNeed& need) override;
+    bool may_read(const http::Exchange& exchange, std::string_view repository) override;
+
+    // http.ratelimit; true when the request may go on (else it has been answered 429).
+    bool within_rate(http::Exchange& exchange);
+    // GET /v2/: 200 for anyone allowed in; a challenge for anonymous requests when
+    // authentication is on, so that clients send the credentials they hold.
+    io::Task<void> base(http::Exchange& exchange);
+    io::Task<bool> may_scrape_metrics(http::Exchange& exchange);
+
+    bool authentication_on() const { return authenticator_ != nullptr; }
+    const auth::Authenticator* authenticator() const { return authenticator_.get(); }
+
+private:
+    void challenge(http::Exchange& exchange, std::string message);
+    void deny(http::Exchange& exchange, const std::string& repository);
+    static auth::Identity identity_of(const http::Exchange& exchange);
+
+    io::Loop& loop_;
+    std::string realm_;
+    std::unique_ptr<auth::Authenticator> authenticator_;
+    auth::Policy policy_;
+    std::optional<auth::RateLimiter> rate_limiter_;
+};
+
+} // namespace berth::server
