@@ -3,7 +3,7 @@
 // pushed as; Accept is not consulted, so nothing is ever converted.
 #include "handlers.h"
 
-#include <berth/registry/manifest.h>
+#include <berth/oci/manifest.h>
 #include <berth/registry/respond.h>
 #include <berth/storage/hasher.h>
 
@@ -44,7 +44,7 @@ std::optional<std::vector<std::string>> pushed_tags(Context& context) {
         return tags;
     }
     for (std::string_view tag : util::query_all(context.query, "tag")) {
-        if (!valid_tag(tag)) {
+        if (!oci::valid_tag(tag)) {
             context.exchange.respond(
                 error_response(ErrorCode::manifest_invalid, "invalid tag", std::string(tag)));
             return std::nullopt;
@@ -93,8 +93,8 @@ io::Task<std::optional<std::string>> read_manifest(Context& context) {
 }
 
 // Stores the manifest once per tag (once without a tag when there is none).
-io::Task<storage::Result<Ok>> store_manifest(Context& context, const Digest& digest,
-                                             std::string body, const ManifestInfo& info,
+io::Task<storage::Result<Ok>> store_manifest(Context& context, const oci::Digest& digest,
+                                             std::string body, const oci::ManifestInfo& info,
                                              const std::vector<std::string>& tags) {
     const std::string& name = context.route.name;
     if (tags.empty()) {
@@ -118,8 +118,9 @@ io::Task<storage::Result<Ok>> store_manifest(Context& context, const Digest& dig
     co_return Ok{};
 }
 
-http::Response manifest_created(const Context& context, const Digest& digest,
-                                const ManifestInfo& info, const std::vector<std::string>& tags) {
+http::Response manifest_created(const Context& context, const oci::Digest& digest,
+                                const oci::ManifestInfo& info,
+                                const std::vector<std::string>& tags) {
     const std::string text = digest.str();
     http::Response response = api_response(201);
     response.header("Location", manifest_location(context.route.name, text));
@@ -174,16 +175,16 @@ io::Task<void> put_manifest(Context& context) {
     if (!body) {
         co_return;
     }
-    auto info = parse_manifest(*body, context.request().header("Content-Type"));
+    auto info = oci::parse_manifest(*body, context.request().header("Content-Type"));
     if (!info) {
         context.exchange.respond(
             error_response(ErrorCode::manifest_invalid, {}, std::move(info.error().message)));
         co_return;
     }
     // Pushed by digest, the client's algorithm is the one to check; by tag, sha256.
-    const DigestAlgorithm algorithm =
-        context.route.digest ? context.route.digest->algorithm : DigestAlgorithm::sha256;
-    const Digest digest = storage::digest_of(*body, algorithm);
+    const oci::DigestAlgorithm algorithm =
+        context.route.digest ? context.route.digest->algorithm : oci::DigestAlgorithm::sha256;
+    const oci::Digest digest = storage::digest_of(*body, algorithm);
     if (context.route.digest && *context.route.digest != digest) {
         context.exchange.respond(error_response(
             ErrorCode::digest_invalid, "manifest does not match its digest", digest.str()));

@@ -2,7 +2,7 @@
 // for an unknown repository or subject, since a 404 would tell clients the API is missing.
 #include "handlers.h"
 
-#include <berth/registry/manifest.h>
+#include <berth/oci/manifest.h>
 #include <berth/registry/respond.h>
 #include <berth/util/json_writer.h>
 
@@ -48,7 +48,7 @@ void list_referrers(Context& context) {
     util::JsonWriter json(body);
     json.begin_object();
     json.member_int64("schemaVersion", 2);
-    json.member("mediaType", oci_index_media_type);
+    json.member("mediaType", oci::oci_index_media_type);
     json.key("manifests").begin_array();
     for (const storage::Referrer& referrer : referrers) {
         if (filters.empty() ||
@@ -58,7 +58,7 @@ void list_referrers(Context& context) {
     }
     json.end_array().end_object();
     http::Response response = api_response(200);
-    response.body(std::move(body), oci_index_media_type);
+    response.body(std::move(body), oci::oci_index_media_type);
     if (!filters.empty()) {
         response.header("OCI-Filters-Applied", "artifactType");
     }

@@ -60,7 +60,7 @@ bool method_allowed(RouteKind kind, Method method) {
 }
 
 bool tag_exists(const storage::Store& store, std::string_view repository, std::string_view tag) {
-    return valid_tag(tag) && store.head_manifest(repository, tag).has_value();
+    return oci::valid_tag(tag) && store.head_manifest(repository, tag).has_value();
 }
 
 // A manifest push creates its tags or moves them; moving one that exists is an update.
@@ -188,7 +188,7 @@ AccessNeed required_access(const Route& route, http::Method method, const util::
         need.action = RepositoryAction::create;
         auto from = util::query_first(query, "from");
         if (route.kind == RouteKind::upload_start && util::query_first(query, "mount") && from &&
-            valid_repository_name(*from) && *from != route.name) {
+            oci::valid_repository_name(*from) && *from != route.name) {
             need.mount_source = std::string(*from);
         }
         return need;
@@ -256,7 +256,7 @@ namespace {
 http::Response missing_references_response(const storage::StoreError& error) {
     std::vector<ApiError> errors;
     errors.reserve(error.missing.size());
-    for (const Digest& digest : error.missing) {
+    for (const oci::Digest& digest : error.missing) {
         errors.push_back(ApiError{ErrorCode::manifest_blob_unknown, {}, digest.str()});
     }
     if (errors.empty()) {

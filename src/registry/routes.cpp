@@ -80,9 +80,9 @@ SuffixMatch match_suffix(Segments s) {
     return {};
 }
 
-RouteError digest_error(DigestError error) {
-    return error == DigestError::unsupported ? RouteError::digest_unsupported
-                                             : RouteError::digest_invalid;
+RouteError digest_error(oci::DigestError error) {
+    return error == oci::DigestError::unsupported ? RouteError::digest_unsupported
+                                                  : RouteError::digest_invalid;
 }
 
 // Validates the reference part of a matched route and records it in `route`.
@@ -91,7 +91,7 @@ void set_reference(Route& route, std::string reference) {
     case RouteKind::manifest:
         if (reference.find(':') == std::string::npos) {
             // A tag never holds `:`, a digest always does (checklist §2.2).
-            if (!valid_tag(reference)) {
+            if (!oci::valid_tag(reference)) {
                 route.error = RouteError::reference_invalid;
             }
             break;
@@ -99,7 +99,7 @@ void set_reference(Route& route, std::string reference) {
         [[fallthrough]];
     case RouteKind::blob:
     case RouteKind::referrers: {
-        auto digest = parse_digest(reference);
+        auto digest = oci::parse_digest(reference);
         if (digest) {
             route.digest = std::move(*digest);
         } else {
@@ -108,7 +108,7 @@ void set_reference(Route& route, std::string reference) {
         break;
     }
     case RouteKind::upload:
-        if (!valid_upload_id(reference)) {
+        if (!oci::valid_upload_id(reference)) {
             route.error = RouteError::upload_id_invalid;
         }
         break;
@@ -141,7 +141,7 @@ Route route_segments(std::vector<std::string>& s) {
             route.kind = RouteKind::repository_extension;
             route.name = join(Segments(s).first(i));
             route.extension_path = join(Segments(s).subspan(i));
-            if (!valid_repository_name(route.name)) {
+            if (!oci::valid_repository_name(route.name)) {
                 route.error = RouteError::name_invalid;
             }
             return route;
@@ -155,7 +155,7 @@ Route route_segments(std::vector<std::string>& s) {
     const bool has_reference =
         suffix.kind == RouteKind::manifest || suffix.kind == RouteKind::blob ||
         suffix.kind == RouteKind::referrers || suffix.kind == RouteKind::upload;
-    if (!valid_repository_name(route.name)) {
+    if (!oci::valid_repository_name(route.name)) {
         route.error = RouteError::name_invalid;
         if (has_reference) {
             route.reference = std::move(s.back());

@@ -36,7 +36,7 @@ std::string blob_location(std::string_view name, const std::string& digest) {
 }
 
 // 201 for a blob that is now part of the repository (finished upload, single POST, mount).
-http::Response blob_created(std::string_view name, const Digest& digest) {
+http::Response blob_created(std::string_view name, const oci::Digest& digest) {
     const std::string text = digest.str();
     http::Response response = api_response(201);
     response.header("Location", blob_location(name, text));
@@ -136,13 +136,13 @@ io::Task<bool> receive_chunk(Context& context, storage::UploadLease& lease,
     co_return true;
 }
 
-bool is_empty_blob(const Digest& digest) {
+bool is_empty_blob(const oci::Digest& digest) {
     return digest == storage::digest_of({}, digest.algorithm);
 }
 
 // A single POST ?digest= carrying the whole blob (checklist end-4b): a session of its own,
 // finished at once.
-io::Task<void> upload_whole(Context& context, const Digest& digest) {
+io::Task<void> upload_whole(Context& context, const oci::Digest& digest) {
     auto started = co_await context.store.start_upload(context.route.name, digest.algorithm);
     if (!started) {
         context.exchange.respond(failure_response(context, started.error()));
@@ -172,7 +172,7 @@ io::Task<void> upload_whole(Context& context, const Digest& digest) {
 // (201, or a fault); false to fall back to a plain session, which tells the client nothing
 // about where the blob exists.
 io::Task<bool> try_mount(Context& context, std::string_view mount) {
-    auto digest = parse_digest(mount);
+    auto digest = oci::parse_digest(mount);
     if (!digest) {
         context.exchange.respond(error_response(ErrorCode::digest_invalid, "invalid mount digest"));
         co_return true;
@@ -180,7 +180,7 @@ io::Task<bool> try_mount(Context& context, std::string_view mount) {
     const std::string& name = context.route.name;
     auto from = util::query_first(context.query, "from");
     if (from && *from != name) {
-        if (!valid_repository_name(*from) || !context.may_read(*from)) {
+        if (!oci::valid_repository_name(*from) || !context.may_read(*from)) {
             co_return false;
         }
         auto mounted = co_await context.store.mount_blob(name, *from, *digest);
@@ -210,13 +210,13 @@ io::Task<bool> try_mount(Context& context, std::string_view mount) {
 
 // The algorithm a new session hashes with: ?digest-algorithm=, else that of ?digest=, else
 // sha256. nullopt once a bad value has been answered.
-std::optional<DigestAlgorithm> session_algorithm(Context& context,
-                                                 const std::optional<Digest>& digest) {
+std::optional<oci::DigestAlgorithm> session_algorithm(Context& context,
+                                                      const std::optional<oci::Digest>& digest) {
     auto announced = util::query_first(context.query, "digest-algorithm");
     if (!announced) {
-        return digest ? digest->algorithm : DigestAlgorithm::sha256;
+        return digest ? digest->algorithm : oci::DigestAlgorithm::sha256;
     }
-    auto algorithm = parse_digest_algorithm(*announced);
+    auto algorithm = oci::parse_digest_algorithm(*announced);
     if (!algorithm || (digest && digest->algorithm != *algorithm)) {
         context.exchange.respond(
             error_response(ErrorCode::digest_invalid, "unsupported digest algorithm"));
@@ -226,12 +226,12 @@ std::optional<DigestAlgorithm> session_algorithm(Context& context,
 }
 
 // ?digest= of a POST, parsed; false once a malformed one has been answered.
-bool posted_digest(Context& context, std::optional<Digest>& digest) {
+bool posted_digest(Context& context, std::optional<oci::Digest>& digest) {
     auto text = util::query_first(context.query, "digest");
     if (!text) {
         return true;
     }
-    auto parsed = parse_digest(*text);
+    auto parsed = oci::parse_digest(*text);
     if (!parsed) {
         context.exchange.respond(error_response(ErrorCode::digest_invalid));
         return false;
@@ -241,19 +241,19 @@ bool posted_digest(Context& context, std::optional<Digest>& digest) {
 }
 
 // ?digest= of a closing PUT; nullopt once its absence or malformation has been answered.
-std::optional<Digest> closing_digest(Context& context) {
+std::optional<oci::Digest> closing_digest(Context& context) {
     auto text = util::query_first(context.query, "digest");
     if (!text || text->empty()) {
         context.exchange.respond(
             error_response(ErrorCode::digest_invalid, "digest parameter missing"));
         return std::nullopt;
     }
-    auto digest = parse_digest(*text);
+    auto digest = oci::parse_digest(*text);
     if (!digest) {
-        context.exchange.respond(
-            error_response(ErrorCode::digest_invalid, digest.error() == DigestError::unsupported
-                                                          ? "unsupported digest algorithm"
-                                                          : "invalid digest"));
+        context.exchange.respond(error_response(ErrorCode::digest_invalid,
+                                                digest.error() == oci::DigestError::unsupported
+                                                    ? "unsupported digest algorithm"
+                                                    : "invalid digest"));
         return std::nullopt;
     }
     return std::move(*digest);
@@ -268,11 +268,11 @@ io::Task<void> start_upload(Context& context) {
             co_return;
         }
     }
-    std::optional<Digest> digest;
+    std::optional<oci::Digest> digest;
     if (!posted_digest(context, digest)) {
         co_return;
     }
-    const std::optional<DigestAlgorithm> algorithm = session_algorithm(context, digest);
+    const std::optional<oci::DigestAlgorithm> algorithm = session_algorithm(context, digest);
     if (!algorithm) {
         co_return;
     }
@@ -321,7 +321,7 @@ io::Task<void> patch_upload(Context& context) {
 }
 
 io::Task<void> put_upload(Context& context) {
-    const std::optional<Digest> digest = closing_digest(context);
+    const std::optional<oci::Digest> digest = closing_digest(context);
     if (!digest) {
         co_return;
     }

@@ -46,6 +46,23 @@ void log_config_notes(const config::Config& config) {
     for (const std::string& warning : config.warnings) {
         log::warn("configuration adjusted").str("detail", warning);
     }
+    // Zot features berth will have but does not have yet: said once, so nobody relies on
+    // them unknowingly.
+    const std::pair<bool, std::string_view> pending[] = {
+        {config.storage.gc, "storage.gc"},
+        {!config.storage.retention.policies.empty(), "storage.retention"},
+        {!config.storage.sub_paths.empty(), "storage.subPaths"},
+        {!config.log.audit.empty(), "log.audit"},
+        {config.extensions.search.enable, "extensions.search"},
+        {config.extensions.ui.enable, "extensions.ui"},
+        {config.extensions.metrics.enable, "extensions.metrics"},
+        {config.extensions.scrub.enable, "extensions.scrub"},
+    };
+    for (const auto& [configured, key] : pending) {
+        if (configured) {
+            log::warn("configured feature not available yet in berth; ignored").str("key", key);
+        }
+    }
 }
 
 struct Running {
@@ -94,6 +111,80 @@ storage::StoreOptions store_options(const config::Config& config, bool hard_link
     return options;
 }
 
+namespace {
+
+int cannot_start(const std::string& error) {
+    log::fatal("cannot start").str("error", error);
+    return 1;
+}
+
+// Everything that may block happens here, before the loop exists.
+struct Prepared {
+    io::ListenSocket listening;
+    bool hard_links;
+};
+
+Expected<Prepared, std::string> prepare(const config::Config& config) {
+    if (std::string problem = startup_problem(config); !problem.empty()) {
+        return Unexpected(problem);
+    }
+    auto hard_links = io::prepare_directory(config.storage.root_directory);
+    if (!hard_links) {
+        return Unexpected(hard_links.error());
+    }
+    if (!*hard_links && config.storage.dedupe) {
+        log::warn("the data directory has no hard links; deduplication is off");
+    }
+    io::raise_open_file_limit();
+    auto listening = io::listen_tcp(config.http.address, config.http.port, listen_backlog);
+    if (!listening) {
+        return Unexpected(listening.error());
+    }
+    return Prepared{*listening, *hard_links};
+}
+
+int run(const config::Config& config, io::LogSink& sink, const Prepared& prepared) {
+    auto loop = io::Loop::create(
+        io::LoopOptions{4096, config.berth.buffer_size, config.berth.buffer_count});
+    if (!loop) {
+        return cannot_start(loop.error());
+    }
+    auto store = storage::Store::open(**loop, store_options(config, prepared.hard_links));
+    if (!store) {
+        return cannot_start(store.error());
+    }
+    std::unique_ptr<auth::Authenticator> authenticator;
+    if (!config.http.auth.htpasswd_path.empty()) {
+        auto created = auth::Authenticator::create(**loop, config);
+        if (!created) {
+            return cannot_start(created.error());
+        }
+        authenticator = std::move(*created);
+    }
+    Access access(**loop, config, std::move(authenticator));
+    App app(config, **store, access);
+    http::Server server(**loop, app, limits_from(config.berth), prepared.listening.fd);
+    Running running{loop->get(), &server, &app,
+                    cast<std::chrono::milliseconds>(config.berth.drain_timeout)};
+    (*loop)->on_signal(&on_signal, &running);
+    sink.attach(**loop);
+    server.start();
+    app.set_ready(true);
+    // Requests are served while the index loads; /startupz turns 200 when it is done.
+    io::spawn((*store)->load(), [](void* started) { static_cast<App*>(started)->set_started(); },
+              &app);
+    log::lifecycle("listening")
+        .str("address", config.http.address)
+        .num("port", prepared.listening.port)
+        .unum("buffer_bytes", config.berth.receive_pool_bytes());
+    (*loop)->run();
+    log::lifecycle("stopped");
+    sink.detach();
+    return 0;
+}
+
+} // namespace
+
 int serve(const config::Config& config) {
     log::Level level = log::Level::info;
     log::parse_level(config::to_string(config.log.level), level);
@@ -103,72 +194,14 @@ int serve(const config::Config& config) {
     if (!sink) {
         sink.reset(new io::LogSink(2));
         log::set_sink(sink.get());
-        log::fatal("cannot start").str("error", error);
-        return 1;
+        return cannot_start(error);
     }
     log::set_sink(sink.get());
     log_config_notes(config);
-    if (std::string problem = startup_problem(config); !problem.empty()) {
-        log::fatal("cannot start").str("error", problem);
-        return 1;
-    }
-    auto hard_links = io::prepare_directory(config.storage.root_directory);
-    if (!hard_links) {
-        log::fatal("cannot start").str("error", hard_links.error());
-        return 1;
-    }
-    if (!*hard_links && config.storage.dedupe) {
-        log::warn("the data directory has no hard links; deduplication is off");
-    }
-    io::raise_open_file_limit();
-    auto listening = io::listen_tcp(config.http.address, config.http.port, listen_backlog);
-    if (!listening) {
-        log::fatal("cannot start").str("error", listening.error());
-        return 1;
-    }
-    io::LoopOptions options;
-    options.buffer_bytes = config.berth.buffer_size;
-    options.buffer_count = config.berth.buffer_count;
-    auto loop = io::Loop::create(options);
-    if (!loop) {
-        log::fatal("cannot start").str("error", loop.error());
-        return 1;
-    }
-    auto store = storage::Store::open(**loop, store_options(config, *hard_links));
-    if (!store) {
-        log::fatal("cannot start").str("error", store.error());
-        return 1;
-    }
-    std::unique_ptr<auth::Authenticator> authenticator;
-    if (!config.http.auth.htpasswd_path.empty()) {
-        auto created = auth::Authenticator::create(**loop, config);
-        if (!created) {
-            log::fatal("cannot start").str("error", created.error());
-            return 1;
-        }
-        authenticator = std::move(*created);
-    }
-    Access access(**loop, config, std::move(authenticator));
-    App app(config, **store, access);
-    http::Server server(**loop, app, limits_from(config.berth), listening->fd);
-    Running running{loop->get(), &server, &app,
-                    cast<std::chrono::milliseconds>(config.berth.drain_timeout)};
-    (*loop)->on_signal(&on_signal, &running);
-    sink->attach(**loop);
-    server.start();
-    app.set_ready(true);
-    // Requests are served while the index loads; /startupz turns 200 when it is done.
-    io::spawn((*store)->load(), [](void* started) { static_cast<App*>(started)->set_started(); },
-              &app);
-    log::lifecycle("listening")
-        .str("address", config.http.address)
-        .num("port", listening->port)
-        .unum("buffer_bytes", config.berth.receive_pool_bytes());
-    (*loop)->run();
-    log::lifecycle("stopped");
-    sink->detach();
+    auto prepared = prepare(config);
+    int code = prepared ? run(config, *sink, *prepared) : cannot_start(prepared.error());
     log::set_sink(nullptr);
-    return 0;
+    return code;
 }
 
 } // namespace berth::server

@@ -26,7 +26,7 @@ StoreError unknown_blob() {
 } // namespace
 
 io::Task<Result<BlobInfo>> Store::stat_blob(std::string_view repository,
-                                            const registry::Digest& digest) {
+                                            const oci::Digest& digest) {
     struct statx info {};
     int result =
         co_await io::statx(impl_->loop, impl_->root_fd, layout::repository_blob(repository, digest),
@@ -41,7 +41,7 @@ io::Task<Result<BlobInfo>> Store::stat_blob(std::string_view repository,
 }
 
 io::Task<Result<OpenBlob>> Store::open_blob(std::string_view repository,
-                                            const registry::Digest& digest) {
+                                            const oci::Digest& digest) {
     int fd =
         co_await io::openat(impl_->loop, impl_->root_fd,
                             layout::repository_blob(repository, digest), O_RDONLY | O_NOFOLLOW);
@@ -67,8 +67,7 @@ io::Task<void> Store::close_blob(OpenBlob blob) {
     }
 }
 
-io::Task<Result<Ok>> Store::delete_blob(std::string_view repository,
-                                        const registry::Digest& digest) {
+io::Task<Result<Ok>> Store::delete_blob(std::string_view repository, const oci::Digest& digest) {
     int result = co_await io::unlinkat(impl_->loop, impl_->root_fd,
                                        layout::repository_blob(repository, digest));
     if (result == -ENOENT || result == -ENOTDIR) {
@@ -80,10 +79,10 @@ io::Task<Result<Ok>> Store::delete_blob(std::string_view repository,
     co_return Ok{};
 }
 
-io::Task<std::vector<registry::Digest>>
-Store::missing_blobs(std::string_view repository, const std::vector<registry::Digest>& digests) {
-    std::vector<registry::Digest> missing;
-    for (const registry::Digest& digest : digests) {
+io::Task<std::vector<oci::Digest>> Store::missing_blobs(std::string_view repository,
+                                                        const std::vector<oci::Digest>& digests) {
+    std::vector<oci::Digest> missing;
+    for (const oci::Digest& digest : digests) {
         auto found = co_await stat_blob(repository, digest);
         if (!found) {
             missing.push_back(digest);
@@ -93,7 +92,7 @@ Store::missing_blobs(std::string_view repository, const std::vector<registry::Di
 }
 
 io::Task<Result<bool>> Store::mount_blob(std::string_view target, std::string_view source,
-                                         const registry::Digest& digest) {
+                                         const oci::Digest& digest) {
     auto present = co_await stat_blob(source, digest);
     if (!present) {
         co_return false;
@@ -115,7 +114,7 @@ io::Task<Result<bool>> Store::mount_blob(std::string_view target, std::string_vi
 }
 
 io::Task<Result<Ok>> Store::Impl::link_blob(std::string source, std::string_view repository,
-                                            const registry::Digest& digest) {
+                                            const oci::Digest& digest) {
     std::string directory = layout::repository_blob_dir(repository, digest.algorithm);
     auto made = co_await files::make_directories(loop, root_fd, directory);
     if (!made) {
@@ -137,7 +136,7 @@ io::Task<Result<Ok>> Store::Impl::link_blob(std::string source, std::string_view
 }
 
 io::Task<Result<Ok>> Store::Impl::commit_blob(std::string source, std::string_view repository,
-                                              const registry::Digest& digest) {
+                                              const oci::Digest& digest) {
     if (!(options.dedupe && options.hard_links)) {
         std::string directory = layout::repository_blob_dir(repository, digest.algorithm);
         auto made = co_await files::make_directories(loop, root_fd, directory);

@@ -33,8 +33,8 @@ struct Hasher::State {
     SHA512_CTX sha512;
 };
 
-Hasher::Hasher(registry::DigestAlgorithm algorithm) : algorithm_(algorithm), state_(new State) {
-    if (algorithm_ == registry::DigestAlgorithm::sha256) {
+Hasher::Hasher(oci::DigestAlgorithm algorithm) : algorithm_(algorithm), state_(new State) {
+    if (algorithm_ == oci::DigestAlgorithm::sha256) {
         SHA256_Init(&state_->sha256);
     } else {
         SHA512_Init(&state_->sha512);
@@ -55,28 +55,28 @@ Hasher::~Hasher() {
 }
 
 void Hasher::update(const void* data, std::size_t bytes) {
-    if (algorithm_ == registry::DigestAlgorithm::sha256) {
+    if (algorithm_ == oci::DigestAlgorithm::sha256) {
         SHA256_Update(&state_->sha256, data, bytes);
     } else {
         SHA512_Update(&state_->sha512, data, bytes);
     }
 }
 
-registry::Digest Hasher::digest() const {
+oci::Digest Hasher::digest() const {
     unsigned char out[SHA512_DIGEST_LENGTH];
     State copy = *state_;
-    if (algorithm_ == registry::DigestAlgorithm::sha256) {
+    if (algorithm_ == oci::DigestAlgorithm::sha256) {
         SHA256_Final(out, &copy.sha256);
-        return registry::Digest{algorithm_, to_hex(out, SHA256_DIGEST_LENGTH)};
+        return oci::Digest{algorithm_, to_hex(out, SHA256_DIGEST_LENGTH)};
     }
     SHA512_Final(out, &copy.sha512);
-    return registry::Digest{algorithm_, to_hex(out, SHA512_DIGEST_LENGTH)};
+    return oci::Digest{algorithm_, to_hex(out, SHA512_DIGEST_LENGTH)};
 }
 
 std::string Hasher::save() const {
     std::string saved(save_tag);
-    saved += algorithm_ == registry::DigestAlgorithm::sha256 ? '2' : '5';
-    if (algorithm_ == registry::DigestAlgorithm::sha256) {
+    saved += algorithm_ == oci::DigestAlgorithm::sha256 ? '2' : '5';
+    if (algorithm_ == oci::DigestAlgorithm::sha256) {
         saved.append(reinterpret_cast<const char*>(&state_->sha256), sizeof(SHA256_CTX));
     } else {
         saved.append(reinterpret_cast<const char*>(&state_->sha512), sizeof(SHA512_CTX));
@@ -91,19 +91,19 @@ std::optional<Hasher> Hasher::restore(std::string_view saved) {
     char kind = saved[save_tag.size()];
     std::string_view body = saved.substr(save_tag.size() + 1);
     if (kind == '2' && body.size() == sizeof(SHA256_CTX)) {
-        Hasher hasher(registry::DigestAlgorithm::sha256);
+        Hasher hasher(oci::DigestAlgorithm::sha256);
         std::memcpy(&hasher.state_->sha256, body.data(), body.size());
         return hasher;
     }
     if (kind == '5' && body.size() == sizeof(SHA512_CTX)) {
-        Hasher hasher(registry::DigestAlgorithm::sha512);
+        Hasher hasher(oci::DigestAlgorithm::sha512);
         std::memcpy(&hasher.state_->sha512, body.data(), body.size());
         return hasher;
     }
     return std::nullopt;
 }
 
-registry::Digest digest_of(std::string_view data, registry::DigestAlgorithm algorithm) {
+oci::Digest digest_of(std::string_view data, oci::DigestAlgorithm algorithm) {
     Hasher hasher(algorithm);
     hasher.update(data);
     return hasher.digest();

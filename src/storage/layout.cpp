@@ -15,19 +15,19 @@ std::string join(std::string_view a, std::string_view b) {
 
 } // namespace
 
-std::string shared_blob_dir(registry::DigestAlgorithm algorithm) {
-    return join(blobs_dir, registry::Digest{algorithm, {}}.algorithm_name());
+std::string shared_blob_dir(oci::DigestAlgorithm algorithm) {
+    return join(blobs_dir, oci::Digest{algorithm, {}}.algorithm_name());
 }
 
-std::string shared_blob(const registry::Digest& digest) {
+std::string shared_blob(const oci::Digest& digest) {
     return join(shared_blob_dir(digest.algorithm), digest.hex);
 }
 
-std::string repository_blob_dir(std::string_view repository, registry::DigestAlgorithm algorithm) {
-    return join(join(repository, "blobs"), registry::Digest{algorithm, {}}.algorithm_name());
+std::string repository_blob_dir(std::string_view repository, oci::DigestAlgorithm algorithm) {
+    return join(join(repository, "blobs"), oci::Digest{algorithm, {}}.algorithm_name());
 }
 
-std::string repository_blob(std::string_view repository, const registry::Digest& digest) {
+std::string repository_blob(std::string_view repository, const oci::Digest& digest) {
     return join(repository_blob_dir(repository, digest.algorithm), digest.hex);
 }
 

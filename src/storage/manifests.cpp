@@ -28,22 +28,22 @@ StoreError failure(Failure kind) {
     return StoreError{kind, 0, {}};
 }
 
-void describe(ManifestEntry& entry, const registry::ManifestInfo& info) {
+void describe(ManifestEntry& entry, const oci::ManifestInfo& info) {
     entry.blobs.clear();
     entry.children.clear();
     if (info.config) {
         entry.blobs.push_back(info.config->digest);
     }
-    for (const registry::Descriptor& layer : info.layers) {
+    for (const oci::Descriptor& layer : info.layers) {
         entry.blobs.push_back(layer.digest);
     }
-    for (const registry::Descriptor& child : info.manifests) {
+    for (const oci::Descriptor& child : info.manifests) {
         entry.children.push_back(child.digest);
     }
     if (info.subject) {
         // Only referrers are listed with their annotations; others need not keep them.
         entry.subject = info.subject->digest;
-        entry.artifact_type = registry::referrer_artifact_type(info);
+        entry.artifact_type = oci::referrer_artifact_type(info);
         entry.annotations = info.annotations;
     }
 }
@@ -71,11 +71,11 @@ std::vector<const ManifestEntry*> in_push_order(const Repository& repository,
 io::Task<void> Store::Impl::load_repository(std::string name) {
     auto text =
         co_await io::read_whole(loop, root_fd, layout::repository_index(name), index_bytes_max);
-    using Descriptors = std::vector<registry::Descriptor>;
-    Expected<Descriptors, registry::ManifestError> descriptors =
-        Unexpected(registry::ManifestError{text ? "" : std::strerror(text.error())});
+    using Descriptors = std::vector<oci::Descriptor>;
+    Expected<Descriptors, oci::ManifestError> descriptors =
+        Unexpected(oci::ManifestError{text ? "" : std::strerror(text.error())});
     if (text) {
-        descriptors = registry::parse_index_json(*text);
+        descriptors = oci::parse_index_json(*text);
     }
     if (!descriptors) {
         log::error("repository not loaded: unreadable index.json")
@@ -84,7 +84,7 @@ io::Task<void> Store::Impl::load_repository(std::string name) {
         co_return;
     }
     auto repository = std::make_unique<Repository>(loop, name);
-    for (const registry::Descriptor& descriptor : *descriptors) {
+    for (const oci::Descriptor& descriptor : *descriptors) {
         std::string digest = descriptor.digest.str();
         auto [entry, added] = repository->manifests.try_emplace(digest);
         if (added) {
@@ -93,18 +93,18 @@ io::Task<void> Store::Impl::load_repository(std::string name) {
             entry->second.size = static_cast<std::uint64_t>(descriptor.size);
             entry->second.sequence = next_sequence++;
         }
-        auto tag = registry::find_annotation(descriptor.annotations, registry::ref_name_annotation);
-        if (tag && registry::valid_tag(*tag)) {
+        auto tag = oci::find_annotation(descriptor.annotations, oci::ref_name_annotation);
+        if (tag && oci::valid_tag(*tag)) {
             repository->tags[std::string(*tag)] = digest;
         }
     }
     for (auto& [digest, entry] : repository->manifests) {
         auto body = co_await io::read_whole(
             loop, root_fd, layout::repository_blob(name, entry.digest), manifest_bytes_max);
-        Expected<registry::ManifestInfo, registry::ManifestError> info =
-            Unexpected(registry::ManifestError{body ? "" : std::strerror(body.error())});
+        Expected<oci::ManifestInfo, oci::ManifestError> info =
+            Unexpected(oci::ManifestError{body ? "" : std::strerror(body.error())});
         if (body) {
-            info = registry::parse_manifest(*body, entry.media_type);
+            info = oci::parse_manifest(*body, entry.media_type);
         }
         if (!info) {
             log::warn("manifest not readable; listed without its references")
@@ -129,8 +129,8 @@ io::Task<Result<StoredManifest>> Store::get_manifest(std::string_view repository
         co_return StoredManifest{head->digest, head->media_type, *cached};
     }
     auto body = co_await io::read_whole(impl_->loop, impl_->root_fd,
-                                           layout::repository_blob(repository_name, head->digest),
-                                           manifest_bytes_max);
+                                        layout::repository_blob(repository_name, head->digest),
+                                        manifest_bytes_max);
     if (!body) {
         if (body.error() == ENOENT) {
             co_return Unexpected(failure(Failure::manifest_unknown));
@@ -172,27 +172,26 @@ Result<ManifestHead> Store::head_manifest(std::string_view repository_name,
 
 io::Task<Result<PutManifestResult>> Store::put_manifest(std::string_view repository_name,
                                                         std::optional<std::string> tag,
-                                                        const registry::Digest& digest,
-                                                        std::string body,
-                                                        const registry::ManifestInfo& info) {
+                                                        const oci::Digest& digest, std::string body,
+                                                        const oci::ManifestInfo& info) {
     co_await wait_loaded();
     auto obtained = co_await impl_->obtain(repository_name);
     if (!obtained) {
         co_return Unexpected(obtained.error());
     }
     Repository& repository = **obtained;
-    std::vector<registry::Digest> wanted;
+    std::vector<oci::Digest> wanted;
     if (info.config) {
         wanted.push_back(info.config->digest);
     }
-    for (const registry::Descriptor& layer : info.layers) {
+    for (const oci::Descriptor& layer : info.layers) {
         // Foreign layers live elsewhere (their urls); the registry never holds them.
         if (!layer.has_urls) {
             wanted.push_back(layer.digest);
         }
     }
-    std::vector<registry::Digest> missing = co_await missing_blobs(repository_name, wanted);
-    for (const registry::Descriptor& child : info.manifests) {
+    std::vector<oci::Digest> missing = co_await missing_blobs(repository_name, wanted);
+    for (const oci::Descriptor& child : info.manifests) {
         if (!repository.manifests.contains(child.digest.str())) {
             missing.push_back(child.digest);
         }
@@ -237,7 +236,7 @@ io::Task<Result<PutManifestResult>> Store::put_manifest(std::string_view reposit
 }
 
 io::Task<Result<Ok>> Store::Impl::store_manifest_blob(std::string_view repository,
-                                                      const registry::Digest& digest,
+                                                      const oci::Digest& digest,
                                                       const std::string& body) {
     int present = 0;
     {
@@ -266,7 +265,7 @@ io::Task<Result<Ok>> Store::Impl::store_manifest_blob(std::string_view repositor
 }
 
 io::Task<Result<Ok>> Store::delete_manifest(std::string_view repository_name,
-                                            const registry::Digest& digest) {
+                                            const oci::Digest& digest) {
     co_await wait_loaded();
     Repository* repository = impl_->find(repository_name);
     if (repository == nullptr) {
@@ -312,7 +311,7 @@ io::Task<Result<Ok>> Store::delete_tag(std::string_view repository_name, std::st
 }
 
 std::vector<Referrer> Store::referrers(std::string_view repository_name,
-                                       const registry::Digest& subject) const {
+                                       const oci::Digest& subject) const {
     std::vector<Referrer> found;
     Repository* repository = impl_->find(repository_name);
     if (repository == nullptr) {

@@ -98,7 +98,7 @@ void write_descriptor(util::JsonWriter& json, const ManifestEntry& entry, const 
         .member_uint64("size", entry.size);
     if (tag != nullptr) {
         json.key("annotations").begin_object();
-        json.member(registry::ref_name_annotation, *tag).end_object();
+        json.member(oci::ref_name_annotation, *tag).end_object();
     }
     json.end_object();
 }
@@ -117,7 +117,7 @@ Store::Impl::write_index(Repository& repository,
     util::JsonWriter json(text);
     json.begin_object()
         .member_int64("schemaVersion", 2)
-        .member("mediaType", registry::oci_index_media_type)
+        .member("mediaType", oci::oci_index_media_type)
         .key("manifests")
         .begin_array();
     for (const ManifestEntry* entry : manifests) {
@@ -149,7 +149,7 @@ io::Task<Result<Repository*>> Store::Impl::obtain(std::string_view name_view) {
         co_return existing;
     }
     auto made = co_await files::make_directories(
-        loop, root_fd, layout::repository_blob_dir(name, registry::DigestAlgorithm::sha256));
+        loop, root_fd, layout::repository_blob_dir(name, oci::DigestAlgorithm::sha256));
     if (Repository* existing = find(name)) {
         co_return existing;
     }
@@ -233,10 +233,10 @@ Expected<std::unique_ptr<Store>, std::string> Store::open(io::Loop& loop,
     if (impl->root_fd < 0) {
         return Unexpected("cannot open " + options.root + ": " + std::strerror(-impl->root_fd));
     }
-    for (const std::string& directory : {std::string(layout::blobs_dir),
-                                         layout::shared_blob_dir(registry::DigestAlgorithm::sha256),
-                                         layout::shared_blob_dir(registry::DigestAlgorithm::sha512),
-                                         std::string(layout::uploads_dir)}) {
+    for (const std::string& directory :
+         {std::string(layout::blobs_dir), layout::shared_blob_dir(oci::DigestAlgorithm::sha256),
+          layout::shared_blob_dir(oci::DigestAlgorithm::sha512),
+          std::string(layout::uploads_dir)}) {
         int made = io::startup::make_directory_at(impl->root_fd, directory);
         if (made < 0) {
             return Unexpected("cannot create " + directory + ": " + std::strerror(-made));
@@ -266,7 +266,7 @@ io::Task<void> Store::Impl::walk(std::string directory) {
     bool is_repository = std::any_of(entries.begin(), entries.end(), [](const auto& entry) {
         return entry.is_file && entry.name == layout::index_file;
     });
-    if (is_repository && registry::valid_repository_name(directory)) {
+    if (is_repository && oci::valid_repository_name(directory)) {
         co_await load_repository(directory);
     }
     for (const io::DirectoryEntry& entry : entries) {

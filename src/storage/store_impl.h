@@ -15,15 +15,15 @@ namespace berth::storage {
 // What the index keeps of one manifest: enough to serve HEAD, list referrers, and later to
 // walk references for GC and scrub, without reading the manifest again.
 struct ManifestEntry {
-    registry::Digest digest;
+    oci::Digest digest;
     std::string media_type;
     std::uint64_t size = 0;
     std::uint64_t sequence = 0; // push order
-    std::optional<registry::Digest> subject;
+    std::optional<oci::Digest> subject;
     std::string artifact_type; // as listed by the referrers API
-    registry::Annotations annotations;
-    std::vector<registry::Digest> blobs;    // config and layers
-    std::vector<registry::Digest> children; // manifests of an index
+    oci::Annotations annotations;
+    std::vector<oci::Digest> blobs;    // config and layers
+    std::vector<oci::Digest> children; // manifests of an index
 };
 
 struct Repository {
@@ -37,7 +37,7 @@ struct Repository {
 };
 
 struct UploadLease::Session {
-    Session(io::Loop& loop, registry::DigestAlgorithm algorithm)
+    Session(io::Loop& loop, oci::DigestAlgorithm algorithm)
         : hasher(algorithm), writes_done(loop) {}
 
     std::string id;
@@ -82,12 +82,11 @@ struct Store::Impl {
     // Makes the file at `source` (relative to the root) the repository's copy of the blob:
     // renamed into the shared store and linked (dedupe), or renamed straight in.
     io::Task<Result<Ok>> commit_blob(std::string source, std::string_view repository,
-                                     const registry::Digest& digest);
+                                     const oci::Digest& digest);
     io::Task<Result<Ok>> link_blob(std::string source, std::string_view repository,
-                                   const registry::Digest& digest);
+                                   const oci::Digest& digest);
     // The manifest's bytes as a blob of the repository, as Zot and the image layout keep them.
-    io::Task<Result<Ok>> store_manifest_blob(std::string_view repository,
-                                             const registry::Digest& digest,
+    io::Task<Result<Ok>> store_manifest_blob(std::string_view repository, const oci::Digest& digest,
                                              const std::string& body);
 
     void cache_put(const std::string& digest, const std::string& body);

@@ -89,8 +89,7 @@ std::optional<ParsedState> parse_state(std::string_view text) {
         lines.push_back(text.substr(0, end));
         text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     }
-    if (lines.size() != 5 || lines[0] != state_magic ||
-        !registry::valid_repository_name(lines[1])) {
+    if (lines.size() != 5 || lines[0] != state_magic || !oci::valid_repository_name(lines[1])) {
         return std::nullopt;
     }
     ParsedState state;
@@ -218,7 +217,7 @@ io::Task<Result<Ok>> Store::Impl::save_upload_state(UploadLease::Session& sessio
 }
 
 io::Task<Result<UploadStatus>> Store::start_upload(std::string_view repository,
-                                                   registry::DigestAlgorithm algorithm) {
+                                                   oci::DigestAlgorithm algorithm) {
     co_await wait_loaded();
     auto owner = co_await impl_->obtain(repository);
     if (!owner) {
@@ -273,8 +272,8 @@ namespace {
 // The digest of an upload's bytes under another algorithm than the one hashed on arrival
 // (a client that finishes an upload with a sha512 digest it did not announce): read back in
 // slices, yielding between them so that requests keep flowing.
-io::Task<Expected<registry::Digest, int>> hash_file(io::Loop& loop, int root_fd, std::string path,
-                                                    registry::DigestAlgorithm algorithm) {
+io::Task<Expected<oci::Digest, int>> hash_file(io::Loop& loop, int root_fd, std::string path,
+                                               oci::DigestAlgorithm algorithm) {
     constexpr std::size_t slice = 1 << 20;
     int fd = co_await io::openat(loop, root_fd, path, O_RDONLY);
     if (fd < 0) {
@@ -303,7 +302,7 @@ io::Task<Expected<registry::Digest, int>> hash_file(io::Loop& loop, int root_fd,
 
 } // namespace
 
-io::Task<Result<BlobInfo>> Store::finish_upload(UploadLease lease, const registry::Digest& digest) {
+io::Task<Result<BlobInfo>> Store::finish_upload(UploadLease lease, const oci::Digest& digest) {
     UploadLease::Session& session = *lease.session_;
     while (session.writes_in_flight > 0) {
         co_await session.writes_done.wait();
@@ -319,7 +318,7 @@ io::Task<Result<BlobInfo>> Store::finish_upload(UploadLease lease, const registr
         co_await impl_->discard_upload(id);
         co_return Unexpected(failure);
     }
-    registry::Digest actual;
+    oci::Digest actual;
     if (digest.algorithm == session.hasher.algorithm()) {
         actual = session.hasher.digest();
     } else {
@@ -417,7 +416,7 @@ void Store::Impl::recover_uploads() {
         auto text = io::startup::read_file_at(root_fd, layout::upload_state(id));
         auto state = text ? parse_state(*text) : std::nullopt;
         auto data_size = io::startup::file_size_at(root_fd, layout::upload_data(id));
-        if (!state || !data_size || *data_size < state->size || !registry::valid_upload_id(id)) {
+        if (!state || !data_size || *data_size < state->size || !oci::valid_upload_id(id)) {
             io::startup::unlink_at(root_fd, layout::upload_state(id));
             io::startup::unlink_at(root_fd, layout::upload_data(id));
             continue;

@@ -1,6 +1,6 @@
 // The manifest validator and the index.json reader on hostile bytes: every input either
 // parses or is refused with a message, never a crash.
-#include <berth/registry/manifest.h>
+#include <berth/oci/manifest.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -19,10 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     std::string_view content_type = content_types[data[0] % std::size(content_types)];
     std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
-    auto manifest = berth::registry::parse_manifest(body, content_type);
+    auto manifest = berth::oci::parse_manifest(body, content_type);
     if (manifest) {
-        (void)berth::registry::referrer_artifact_type(*manifest);
+        (void)berth::oci::referrer_artifact_type(*manifest);
     }
-    (void)berth::registry::parse_index_json(body);
+    (void)berth::oci::parse_index_json(body);
     return 0;
 }

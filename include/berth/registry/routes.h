@@ -9,8 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include <berth/oci/names.h>
 #include <berth/registry/errors.h>
-#include <berth/registry/names.h>
 
 namespace berth::registry {
 
@@ -46,7 +46,7 @@ struct Route {
     std::string name;      // the repository, decoded (empty for registry-level routes)
     std::string reference; // decoded tag, digest text, or upload id
     // The parsed digest of a blob or referrers route, or of a manifest route by digest.
-    std::optional<Digest> digest;
+    std::optional<oci::Digest> digest;
     // For extensions: the decoded path from the `_<ext>` segment on, e.g. `_zot/ext/search`.
     std::string extension_path;
 };

@@ -6,7 +6,7 @@
 // SHA256_CTX / SHA512_CTX interface of the same libcrypto, which runs the same SHA-NI code.
 #pragma once
 
-#include <berth/registry/names.h>
+#include <berth/oci/names.h>
 
 #include <cstdint>
 #include <optional>
@@ -17,7 +17,7 @@ namespace berth::storage {
 
 class Hasher {
 public:
-    explicit Hasher(registry::DigestAlgorithm algorithm);
+    explicit Hasher(oci::DigestAlgorithm algorithm);
     Hasher(const Hasher&);
     Hasher& operator=(const Hasher&);
     ~Hasher();
@@ -25,20 +25,20 @@ public:
     void update(const void* data, std::size_t bytes);
     void update(std::string_view data) { update(data.data(), data.size()); }
     // The digest of everything so far; the hasher itself is left unchanged.
-    registry::Digest digest() const;
-    registry::DigestAlgorithm algorithm() const { return algorithm_; }
+    oci::Digest digest() const;
+    oci::DigestAlgorithm algorithm() const { return algorithm_; }
 
     // The midstate as bytes, and back; restore fails on bytes not made by save.
     std::string save() const;
     static std::optional<Hasher> restore(std::string_view saved);
 
 private:
-    registry::DigestAlgorithm algorithm_;
+    oci::DigestAlgorithm algorithm_;
     struct State;
     State* state_;
 };
 
 // The digest of a whole buffer, for manifests.
-registry::Digest digest_of(std::string_view data, registry::DigestAlgorithm algorithm);
+oci::Digest digest_of(std::string_view data, oci::DigestAlgorithm algorithm);
 
 } // namespace berth::storage

@@ -2,7 +2,7 @@
 // values the registry layer has validated; every path is relative to the root's descriptor.
 #pragma once
 
-#include <berth/registry/names.h>
+#include <berth/oci/names.h>
 
 #include <string>
 #include <string_view>
@@ -16,13 +16,13 @@ constexpr std::string_view oci_layout_file = "oci-layout";
 constexpr std::string_view oci_layout_content = "{\"imageLayoutVersion\":\"1.0.0\"}";
 
 // _blobs/sha256/<hex>: the one copy of a blob when dedupe is on.
-std::string shared_blob(const registry::Digest& digest);
+std::string shared_blob(const oci::Digest& digest);
 // _blobs/sha256
-std::string shared_blob_dir(registry::DigestAlgorithm algorithm);
+std::string shared_blob_dir(oci::DigestAlgorithm algorithm);
 // <repository>/blobs/sha256/<hex>
-std::string repository_blob(std::string_view repository, const registry::Digest& digest);
+std::string repository_blob(std::string_view repository, const oci::Digest& digest);
 // <repository>/blobs/sha256
-std::string repository_blob_dir(std::string_view repository, registry::DigestAlgorithm algorithm);
+std::string repository_blob_dir(std::string_view repository, oci::DigestAlgorithm algorithm);
 // <repository>/index.json
 std::string repository_index(std::string_view repository);
 // _uploads/<id> and _uploads/<id>.state

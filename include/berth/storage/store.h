@@ -22,8 +22,8 @@
 #include <berth/io/buffer_pool.h>
 #include <berth/io/loop.h>
 #include <berth/io/task.h>
-#include <berth/registry/manifest.h>
-#include <berth/registry/names.h>
+#include <berth/oci/manifest.h>
+#include <berth/oci/names.h>
 #include <berth/util/expected.h>
 
 #include <chrono>
@@ -51,8 +51,8 @@ enum class Failure : std::uint8_t {
 
 struct StoreError {
     Failure failure;
-    int error_number = 0;                  // errno, for io and no_space
-    std::vector<registry::Digest> missing; // for references_missing
+    int error_number = 0;             // errno, for io and no_space
+    std::vector<oci::Digest> missing; // for references_missing
 };
 
 template <class T>
@@ -84,24 +84,24 @@ struct UploadStatus {
 };
 
 struct StoredManifest {
-    registry::Digest digest;
+    oci::Digest digest;
     std::string media_type;
     std::string body;
 };
 
 struct ManifestHead {
-    registry::Digest digest;
+    oci::Digest digest;
     std::string media_type;
     std::uint64_t size = 0;
 };
 
 // A manifest that names a subject, as the referrers API lists it.
 struct Referrer {
-    registry::Digest digest;
+    oci::Digest digest;
     std::string media_type;
     std::uint64_t size = 0;
     std::string artifact_type;
-    registry::Annotations annotations;
+    oci::Annotations annotations;
 };
 
 struct PutManifestResult {
@@ -164,30 +164,28 @@ public:
     Result<std::vector<std::string>> tags(std::string_view repository) const;
 
     // ---- blobs -----------------------------------------------------------------------
-    io::Task<Result<BlobInfo>> stat_blob(std::string_view repository,
-                                         const registry::Digest& digest);
-    io::Task<Result<OpenBlob>> open_blob(std::string_view repository,
-                                         const registry::Digest& digest);
+    io::Task<Result<BlobInfo>> stat_blob(std::string_view repository, const oci::Digest& digest);
+    io::Task<Result<OpenBlob>> open_blob(std::string_view repository, const oci::Digest& digest);
     io::Task<void> close_blob(OpenBlob blob);
     // Unlinks the blob from the repository; the bytes go when nothing references them (GC).
-    io::Task<Result<Ok>> delete_blob(std::string_view repository, const registry::Digest& digest);
+    io::Task<Result<Ok>> delete_blob(std::string_view repository, const oci::Digest& digest);
     // Links a blob `source` holds into `target` (creating it); false when `source` lacks it.
     io::Task<Result<bool>> mount_blob(std::string_view target, std::string_view source,
-                                      const registry::Digest& digest);
+                                      const oci::Digest& digest);
     // Which of these blobs the repository lacks.
-    io::Task<std::vector<registry::Digest>>
-    missing_blobs(std::string_view repository, const std::vector<registry::Digest>& digests);
+    io::Task<std::vector<oci::Digest>> missing_blobs(std::string_view repository,
+                                                     const std::vector<oci::Digest>& digests);
 
     // ---- uploads ---------------------------------------------------------------------
     // A new session for `repository` (created if needed). `algorithm` is the one the client
     // announced (digest-algorithm) and is what gets hashed as bytes arrive.
     io::Task<Result<UploadStatus>> start_upload(std::string_view repository,
-                                                registry::DigestAlgorithm algorithm);
+                                                oci::DigestAlgorithm algorithm);
     Result<UploadStatus> upload_status(std::string_view repository, std::string_view id) const;
     Result<UploadLease> lease_upload(std::string_view repository, std::string_view id);
     // Verifies the digest of everything received and makes the blob part of the repository;
     // the session ends either way (a mismatch discards it).
-    io::Task<Result<BlobInfo>> finish_upload(UploadLease lease, const registry::Digest& digest);
+    io::Task<Result<BlobInfo>> finish_upload(UploadLease lease, const oci::Digest& digest);
     io::Task<Result<Ok>> cancel_upload(std::string_view repository, std::string_view id);
 
     // ---- manifests -------------------------------------------------------------------
@@ -201,16 +199,13 @@ public:
     // (unless it has urls) or, for an index, a child manifest.
     io::Task<Result<PutManifestResult>> put_manifest(std::string_view repository,
                                                      std::optional<std::string> tag,
-                                                     const registry::Digest& digest,
-                                                     std::string body,
-                                                     const registry::ManifestInfo& info);
+                                                     const oci::Digest& digest, std::string body,
+                                                     const oci::ManifestInfo& info);
     // Removes the manifest and every tag that points at it.
-    io::Task<Result<Ok>> delete_manifest(std::string_view repository,
-                                         const registry::Digest& digest);
+    io::Task<Result<Ok>> delete_manifest(std::string_view repository, const oci::Digest& digest);
     io::Task<Result<Ok>> delete_tag(std::string_view repository, std::string_view tag);
     // Manifests in the repository whose subject is `subject`, in push order.
-    std::vector<Referrer> referrers(std::string_view repository,
-                                    const registry::Digest& subject) const;
+    std::vector<Referrer> referrers(std::string_view repository, const oci::Digest& subject) const;
 
 private:
     friend class UploadLease;

@@ -80,20 +80,19 @@ struct Fixture {
 
     storage::Result<storage::BlobInfo> push_blob(std::string_view repository,
                                                  const std::string& bytes) {
-        auto started =
-            run(*loop, store->start_upload(repository, registry::DigestAlgorithm::sha256));
+        auto started = run(*loop, store->start_upload(repository, oci::DigestAlgorithm::sha256));
         REQUIRE(started.has_value());
         auto lease = store->lease_upload(repository, started->id);
         REQUIRE(lease.has_value());
         REQUIRE(run(*loop, lease->append(bytes, {})).has_value());
-        return run(*loop, store->finish_upload(
-                              std::move(*lease),
-                              storage::digest_of(bytes, registry::DigestAlgorithm::sha256)));
+        return run(*loop,
+                   store->finish_upload(std::move(*lease),
+                                        storage::digest_of(bytes, oci::DigestAlgorithm::sha256)));
     }
 };
 
-registry::Digest sha256(std::string_view bytes) {
-    return storage::digest_of(bytes, registry::DigestAlgorithm::sha256);
+oci::Digest sha256(std::string_view bytes) {
+    return storage::digest_of(bytes, oci::DigestAlgorithm::sha256);
 }
 
 std::string manifest_for(const std::string& config, const std::string& layer) {
@@ -151,7 +150,7 @@ TEST_CASE("store: without dedupe a blob is a plain file of its repository") {
 
 TEST_CASE("store: a digest mismatch leaves no blob and ends the session") {
     Fixture f;
-    auto started = run(*f.loop, f.store->start_upload("a", registry::DigestAlgorithm::sha256));
+    auto started = run(*f.loop, f.store->start_upload("a", oci::DigestAlgorithm::sha256));
     auto lease = f.store->lease_upload("a", started->id);
     REQUIRE(run(*f.loop, lease->append("actual", {})).has_value());
     auto finished = run(*f.loop, f.store->finish_upload(std::move(*lease), sha256("claimed")));
@@ -165,7 +164,7 @@ TEST_CASE("store: a digest mismatch leaves no blob and ends the session") {
 
 TEST_CASE("store: an upload resumes after a restart, hash state included") {
     Fixture f;
-    auto started = run(*f.loop, f.store->start_upload("a", registry::DigestAlgorithm::sha256));
+    auto started = run(*f.loop, f.store->start_upload("a", oci::DigestAlgorithm::sha256));
     {
         auto lease = f.store->lease_upload("a", started->id);
         REQUIRE(run(*f.loop, lease->append("first half, ", {})).has_value());
@@ -185,7 +184,7 @@ TEST_CASE("store: an upload resumes after a restart, hash state included") {
 
 TEST_CASE("store: bytes past the saved state are cut back on restart") {
     Fixture f;
-    auto started = run(*f.loop, f.store->start_upload("a", registry::DigestAlgorithm::sha256));
+    auto started = run(*f.loop, f.store->start_upload("a", oci::DigestAlgorithm::sha256));
     {
         auto lease = f.store->lease_upload("a", started->id);
         REQUIRE(run(*f.loop, lease->append("saved", {})).has_value());
@@ -204,10 +203,10 @@ TEST_CASE("store: bytes past the saved state are cut back on restart") {
 
 TEST_CASE("store: a finished upload can also be verified with sha512") {
     Fixture f;
-    auto started = run(*f.loop, f.store->start_upload("a", registry::DigestAlgorithm::sha256));
+    auto started = run(*f.loop, f.store->start_upload("a", oci::DigestAlgorithm::sha256));
     auto lease = f.store->lease_upload("a", started->id);
     REQUIRE(run(*f.loop, lease->append("hash me twice", {})).has_value());
-    auto digest = storage::digest_of("hash me twice", registry::DigestAlgorithm::sha512);
+    auto digest = storage::digest_of("hash me twice", oci::DigestAlgorithm::sha512);
     auto finished = run(*f.loop, f.store->finish_upload(std::move(*lease), digest));
     REQUIRE(finished.has_value());
     CHECK(run(*f.loop, f.store->stat_blob("a", digest)).has_value());
@@ -218,7 +217,7 @@ TEST_CASE("store: a manifest needs its blobs, then is tagged, listed and survive
     std::string config = "{}";
     std::string layer = "layer";
     std::string body = manifest_for(config, layer);
-    auto info = registry::parse_manifest(body, "application/vnd.oci.image.manifest.v1+json");
+    auto info = oci::parse_manifest(body, "application/vnd.oci.image.manifest.v1+json");
     REQUIRE(info.has_value());
     auto digest = sha256(body);
     auto refused =
@@ -251,7 +250,7 @@ TEST_CASE("store: deleting a manifest removes its tags; deleting a tag keeps the
     REQUIRE(f.push_blob("app", "{}").has_value());
     REQUIRE(f.push_blob("app", "l").has_value());
     std::string body = manifest_for("{}", "l");
-    auto info = registry::parse_manifest(body, "");
+    auto info = oci::parse_manifest(body, "");
     auto digest = sha256(body);
     REQUIRE(run(*f.loop, f.store->put_manifest("app", std::string("a"), digest, body, *info)));
     REQUIRE(run(*f.loop, f.store->put_manifest("app", std::string("b"), digest, body, *info)));
@@ -278,7 +277,7 @@ TEST_CASE("store: a mount links the source's blob; a missing one is refused") {
 
 TEST_CASE("store: a cancelled upload leaves nothing behind") {
     Fixture f;
-    auto started = run(*f.loop, f.store->start_upload("a", registry::DigestAlgorithm::sha256));
+    auto started = run(*f.loop, f.store->start_upload("a", oci::DigestAlgorithm::sha256));
     {
         auto lease = f.store->lease_upload("a", started->id);
         REQUIRE(run(*f.loop, lease->append("partial", {})).has_value());
@@ -291,7 +290,7 @@ TEST_CASE("store: a cancelled upload leaves nothing behind") {
 
 TEST_CASE("store: an upload is leased to one request at a time and only in its repository") {
     Fixture f;
-    auto started = run(*f.loop, f.store->start_upload("a", registry::DigestAlgorithm::sha256));
+    auto started = run(*f.loop, f.store->start_upload("a", oci::DigestAlgorithm::sha256));
     auto first = f.store->lease_upload("a", started->id);
     REQUIRE(first.has_value());
     auto second = f.store->lease_upload("a", started->id);

@@ -5,9 +5,9 @@
 
 #include <doctest/doctest.h>
 
-#include <berth/registry/manifest.h>
+#include <berth/oci/manifest.h>
 
-using namespace berth::registry;
+using namespace berth::oci;
 
 namespace {
 

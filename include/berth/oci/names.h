@@ -9,7 +9,7 @@
 
 #include <berth/util/expected.h>
 
-namespace berth::registry {
+namespace berth::oci {
 
 // Names longer than this cannot be used by clients anyway (host[:port]/name ≤ 255).
 constexpr std::size_t repository_name_bytes_max = 255;
@@ -54,4 +54,4 @@ Expected<DigestAlgorithm, DigestError> parse_digest_algorithm(std::string_view n
 constexpr std::size_t upload_id_bytes_max = 128; // a UUID is 36; leaves room for other schemes
 bool valid_upload_id(std::string_view id);
 
-} // namespace berth::registry
+} // namespace berth::oci

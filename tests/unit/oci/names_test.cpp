@@ -3,9 +3,9 @@
 
 #include <doctest/doctest.h>
 
-#include <berth/registry/names.h>
+#include <berth/oci/names.h>
 
-using namespace berth::registry;
+using namespace berth::oci;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include <berth/registry/manifest.h>
+#include <berth/oci/manifest.h>
 // Own header first (it must stand alone); clang-format regroups only the block below.
 #include <algorithm>
 #include <array>
@@ -6,7 +6,7 @@
 
 #include <simdjson.h>
 
-namespace berth::registry {
+namespace berth::oci {
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -934,4 +934,4 @@ Expected<std::vector<Descriptor>, ManifestError> parse_index_json(std::string_vi
     return descriptors;
 }
 
-} // namespace berth::registry
+} // namespace berth::oci

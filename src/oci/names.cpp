@@ -1,6 +1,6 @@
-#include <berth/registry/names.h>
+#include <berth/oci/names.h>
 
-namespace berth::registry {
+namespace berth::oci {
 namespace {
 
 bool is_lower_alnum(char c) {
@@ -220,4 +220,4 @@ bool valid_upload_id(std::string_view id) {
     return true;
 }
 
-} // namespace berth::registry
+} // namespace berth::oci

@@ -13,10 +13,10 @@
 #include <utility>
 #include <vector>
 
-#include <berth/registry/names.h>
+#include <berth/oci/names.h>
 #include <berth/util/expected.h>
 
-namespace berth::registry {
+namespace berth::oci {
 
 inline constexpr std::string_view oci_manifest_media_type =
     "application/vnd.oci.image.manifest.v1+json";
@@ -120,4 +120,4 @@ std::string referrer_artifact_type(const ManifestInfo& info);
 // from its digest.
 Expected<std::vector<Descriptor>, ManifestError> parse_index_json(std::string_view body);
 
-} // namespace berth::registry
+} // namespace berth::oci
