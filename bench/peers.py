@@ -210,10 +210,11 @@ class Berth(Server):
     """berth with a Zot-format config; the port comes from its `listening` log line."""
     name = "berth"
 
-    def __init__(self, workdir, binary, credentials, keep_files=False):
+    def __init__(self, workdir, binary, credentials, keep_files=False, metrics=False):
         super().__init__(workdir, keep_files)
         self.binary = binary
         self.credentials = credentials
+        self.metrics = metrics
         self.log_path = os.path.join(workdir, "berth.log")
 
     def config(self):
@@ -228,6 +229,8 @@ class Berth(Server):
             path = os.path.join(self.workdir, "htpasswd")
             htpasswd_file(path, self.credentials)
             config["http"]["auth"] = {"htpasswd": {"path": path}}
+        if self.metrics:
+            config["extensions"] = {"metrics": {"enable": True}}
         return config
 
     def output_files(self):

@@ -502,9 +502,67 @@ def chunked_sample(bench, server, blob):
     return blob.size / seconds / 1e6, {"seconds": seconds}
 
 
+# --- metrics -----------------------------------------------------------------------------------------
+
+METRICS_OFF = "berth-no-metrics"
+
+
+def metrics_scenario(bench):
+    """The cost of counting: the same manifest GET load on two berths, one with extensions.metrics on
+    (`berth`) and one with it off, repeats interleaved."""
+    peers = ["berth", METRICS_OFF] if "berth" in bench.settings.peers else []
+    report = ScenarioReport("metrics", "manifest GET with extensions.metrics on (berth) and off "
+                                       f"({METRICS_OFF}): what counting every request costs", peers)
+    case = report.case("manifest_get_keepalive", f"manifest GET keep-alive, wrk -t1 -c{CLIENTS}", "req/s",
+                       Target(">=", 0.97, METRICS_OFF))
+    if not peers:
+        return report
+    image = oci.TestImage.build()
+    headers = manifest_headers(bench)
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for name, enabled in (("berth", True), (METRICS_OFF, False)):
+            workdir = os.path.join(bench.tmp, f"{name}-{next(bench._ids)}")
+            server = Berth(workdir, bench.settings.berth, bench.credentials, bench.settings.keep_temp,
+                           metrics=enabled)
+            try:
+                servers[name] = stack.enter_context(server)
+            except PeerUnavailable as e:
+                fail_all([case], name, str(e))
+                continue
+            bench.configs[name] = server.config_text
+            prepare([case], name, server, lambda: push_test_image(bench, server, image))
+        for _ in range(bench.settings.repeats):
+            for name, server in servers.items():
+                bench.sample(case, name, server,
+                             lambda: wrk_sample(manifest_url(server), headers, CLIENTS, bench.settings.duration))
+        if "berth" in servers:
+            report.notes.append(scrape_note(bench, servers["berth"]))
+    return report
+
+
+def scrape_note(bench, server):
+    """The request counter of the berth with metrics on, to show that it counted the load."""
+    conn = http.client.HTTPConnection(oci.HOST, server.port, timeout=30)
+    try:
+        conn.request("GET", "/metrics", headers=bench.headers())
+        response = conn.getresponse()
+        text = response.read().decode()
+    except FAILURES as e:
+        return f"berth GET /metrics: n/a ({describe(e)})"
+    finally:
+        conn.close()
+    prefix = 'zot_http_requests_total{method="GET",code="200"} '
+    counted = [line[len(prefix):] for line in text.splitlines() if line.startswith(prefix)]
+    return (f"berth GET /metrics: {response.status}, {len(text)} bytes; "
+            f"{prefix}{counted[0] if counted else 'absent'}")
+
+
 SCENARIOS = {
     "core": (core, "GET /v2/ keep-alive and Connection: close, idle RSS and RSS with 1,000 idle connections; "
                    "berth and nginx"),
     "oci": (oci_scenario, "manifest GET/HEAD, 1 GiB pull and pushes (monolithic, chunked, 8 concurrent), "
                           "idle and peak RSS; berth, distribution and nginx"),
+    "metrics": (metrics_scenario, "manifest GET keep-alive on berth with extensions.metrics on and off; the "
+                                  "ratio is what counting costs"),
 }

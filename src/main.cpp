@@ -4,6 +4,8 @@
 #include <berth/io/startup.h>
 #include <berth/server/serve.h>
 
+#include "build_info.h"
+
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -92,7 +94,7 @@ int serve(const std::string& path) {
         print(stderr, config.error() + "\n");
         return 1;
     }
-    return berth::server::serve(*config);
+    return berth::server::serve(*config, {std::string(version), BERTH_COMMIT});
 }
 
 } // namespace
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (command == "version" || command == "--version" || command == "-v") {
-        print(stdout, std::string("berth ") + std::string(version) + "\n");
+        print(stdout, "berth " + std::string(version) + " (" + BERTH_COMMIT + ")\n");
         return 0;
     }
     if (command == "htpasswd" && argc == 3) {

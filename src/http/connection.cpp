@@ -758,8 +758,11 @@ void Connection::log_exchange(bool aborted) {
         return;
     }
     logged_ = true;
-    auto elapsed =
-        std::chrono::duration_cast<std::chrono::microseconds>(io::Clock::now() - request_started_);
+    io::Clock::duration took = io::Clock::now() - request_started_;
+    if (exchange_.request_ != nullptr) {
+        server_.application().finished(request_, status_, took);
+    }
+    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(took);
     log::info("request")
         .str("method", request_.method_name.empty() ? "-" : request_.method_name)
         .str("path", request_.target)

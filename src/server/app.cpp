@@ -15,13 +15,45 @@ registry::RegistryOptions registry_options(const config::Config& config) {
 
 } // namespace
 
-App::App(const config::Config& config, storage::Store& store, Access& access)
-    : config_(config), store_(store), access_(access), registry_(store, registry_options(config)) {
+App::App(const config::Config& config, storage::Store& store, Access& access,
+         const ext::BuildInfo& build)
+    : store_(store), access_(access), registry_(store, registry_options(config)) {
     registry_.set_authorizer(&access_);
+    if (config.extensions.metrics.enable) {
+        metrics_ = std::make_unique<ext::Metrics>(build);
+        metrics_path_ = config.extensions.metrics.path;
+        metrics_->set_sources(
+            ext::MetricsSources{nullptr, nullptr, &store_, access_.authenticator()});
+    }
+}
+
+void App::attach(io::Loop& loop, const http::Server& server) {
+    if (metrics_) {
+        metrics_->set_sources(
+            ext::MetricsSources{&loop, &server, &store_, access_.authenticator()});
+    }
+}
+
+void App::finished(const http::Request& request, int status, io::Clock::duration elapsed) {
+    // Scrapes are not counted, as in Zot.
+    if (metrics_ && request.path != metrics_path_) {
+        metrics_->observe(request, status, elapsed);
+    }
+}
+
+io::Task<void> App::serve_metrics(http::Exchange& exchange) {
+    if (!co_await access_.may_scrape_metrics(exchange)) {
+        co_return;
+    }
+    std::string text = co_await metrics_->render();
+    http::Response response(200);
+    response.body(std::move(text), ext::Metrics::content_type);
+    exchange.respond(std::move(response));
 }
 
 void App::health(http::Exchange& exchange, bool ok) {
-    http::Response response(ok ? 200 : 503);
+    // As Zot's (controller-runtime) health checks answer: 200 "ok", or 500.
+    http::Response response(ok ? 200 : 500);
     response.body(ok ? "ok" : "not ready", "text/plain; charset=utf-8");
     exchange.respond(std::move(response));
 }
@@ -43,6 +75,10 @@ io::Task<void> App::handle(http::Exchange& exchange) {
     }
     if (path == "/startupz" && read_only) {
         health(exchange, started_);
+        co_return;
+    }
+    if (metrics_ && path == metrics_path_ && read_only) {
+        co_await serve_metrics(exchange);
         co_return;
     }
     registry::Route route = registry::parse_route(path);

@@ -55,7 +55,6 @@ void log_config_notes(const config::Config& config) {
         {!config.log.audit.empty(), "log.audit"},
         {config.extensions.search.enable, "extensions.search"},
         {config.extensions.ui.enable, "extensions.ui"},
-        {config.extensions.metrics.enable, "extensions.metrics"},
         {config.extensions.scrub.enable, "extensions.scrub"},
     };
     for (const auto& [configured, key] : pending) {
@@ -143,7 +142,8 @@ Expected<Prepared, std::string> prepare(const config::Config& config) {
     return Prepared{*listening, *hard_links};
 }
 
-int run(const config::Config& config, io::LogSink& sink, const Prepared& prepared) {
+int run(const config::Config& config, io::LogSink& sink, const Prepared& prepared,
+        const ext::BuildInfo& build) {
     auto loop = io::Loop::create(
         io::LoopOptions{4096, config.berth.buffer_size, config.berth.buffer_count});
     if (!loop) {
@@ -162,8 +162,9 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
         authenticator = std::move(*created);
     }
     Access access(**loop, config, std::move(authenticator));
-    App app(config, **store, access);
+    App app(config, **store, access, build);
     http::Server server(**loop, app, limits_from(config.berth), prepared.listening.fd);
+    app.attach(**loop, server);
     Running running{loop->get(), &server, &app,
                     cast<std::chrono::milliseconds>(config.berth.drain_timeout)};
     (*loop)->on_signal(&on_signal, &running);
@@ -185,7 +186,7 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
 
 } // namespace
 
-int serve(const config::Config& config) {
+int serve(const config::Config& config, const ext::BuildInfo& build) {
     log::Level level = log::Level::info;
     log::parse_level(config::to_string(config.log.level), level);
     log::set_level(level);
@@ -199,7 +200,7 @@ int serve(const config::Config& config) {
     log::set_sink(sink.get());
     log_config_notes(config);
     auto prepared = prepare(config);
-    int code = prepared ? run(config, *sink, *prepared) : cannot_start(prepared.error());
+    int code = prepared ? run(config, *sink, *prepared, build) : cannot_start(prepared.error());
     log::set_sink(nullptr);
     return code;
 }

@@ -28,14 +28,21 @@ StoreError failure(Failure kind) {
     return StoreError{kind, 0, {}};
 }
 
+std::uint64_t declared_size(const oci::Descriptor& descriptor) {
+    return descriptor.size > 0 ? static_cast<std::uint64_t>(descriptor.size) : 0;
+}
+
 void describe(ManifestEntry& entry, const oci::ManifestInfo& info) {
     entry.blobs.clear();
+    entry.blob_sizes.clear();
     entry.children.clear();
     if (info.config) {
         entry.blobs.push_back(info.config->digest);
+        entry.blob_sizes.push_back(declared_size(*info.config));
     }
     for (const oci::Descriptor& layer : info.layers) {
         entry.blobs.push_back(layer.digest);
+        entry.blob_sizes.push_back(declared_size(layer));
     }
     for (const oci::Descriptor& child : info.manifests) {
         entry.children.push_back(child.digest);

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <unordered_set>
 
 namespace berth::storage {
 
@@ -79,6 +80,30 @@ Result<std::vector<std::string>> Store::tags(std::string_view repository) const 
         names.push_back(tag);
     }
     return names;
+}
+
+std::uint64_t Store::repository_bytes(std::string_view repository) const {
+    Repository* found = impl_->find(repository);
+    if (found == nullptr) {
+        return 0;
+    }
+    std::unordered_set<std::string> counted;
+    std::uint64_t bytes = 0;
+    for (const auto& [digest, entry] : found->manifests) {
+        if (counted.insert(digest).second) {
+            bytes += entry.size;
+        }
+        for (std::size_t i = 0; i < entry.blobs.size() && i < entry.blob_sizes.size(); i++) {
+            if (counted.insert(entry.blobs[i].str()).second) {
+                bytes += entry.blob_sizes[i];
+            }
+        }
+    }
+    return bytes;
+}
+
+std::size_t Store::upload_sessions() const {
+    return impl_->uploads.size();
 }
 
 io::Task<void> Store::wait_loaded() {

@@ -22,8 +22,9 @@ struct ManifestEntry {
     std::optional<oci::Digest> subject;
     std::string artifact_type; // as listed by the referrers API
     oci::Annotations annotations;
-    std::vector<oci::Digest> blobs;    // config and layers
-    std::vector<oci::Digest> children; // manifests of an index
+    std::vector<oci::Digest> blobs;        // config and layers
+    std::vector<std::uint64_t> blob_sizes; // their sizes as the manifest gives them
+    std::vector<oci::Digest> children;     // manifests of an index
 };
 
 struct Repository {

@@ -136,6 +136,10 @@ public:
     virtual io::Task<void> handle(Exchange& exchange) = 0;
     // The response for a request the HTTP layer rejects itself (malformed, head too large).
     virtual Response protocol_error(int status, std::string_view reason) = 0;
+    // Once per request handed to handle(), when its exchange has ended (sent, or cut off):
+    // the status answered (0 when none was) and the time since the head began to arrive.
+    // Runs on every request, so it must be cheap.
+    virtual void finished(const Request&, int /*status*/, io::Clock::duration /*elapsed*/) {}
 };
 
 class Server {

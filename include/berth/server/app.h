@@ -3,19 +3,28 @@
 #pragma once
 
 #include <berth/config/config.h>
+#include <berth/ext/metrics.h>
 #include <berth/http/server.h>
 #include <berth/registry/registry.h>
 #include <berth/server/access.h>
 #include <berth/storage/store.h>
 
+#include <memory>
+#include <string>
+
 namespace berth::server {
 
 class App final : public http::Application {
 public:
-    App(const config::Config& config, storage::Store& store, Access& access);
+    App(const config::Config& config, storage::Store& store, Access& access,
+        const ext::BuildInfo& build = {});
 
     io::Task<void> handle(http::Exchange& exchange) override;
     http::Response protocol_error(int status, std::string_view reason) override;
+    void finished(const http::Request& request, int status, io::Clock::duration elapsed) override;
+
+    // What /metrics reads at scrape time besides the store: the loop and the HTTP server.
+    void attach(io::Loop& loop, const http::Server& server);
 
     // Set once the repository index is loaded (Zot's /startupz meaning).
     void set_started() { started_ = true; }
@@ -24,11 +33,13 @@ public:
 
 private:
     void health(http::Exchange& exchange, bool ok);
+    io::Task<void> serve_metrics(http::Exchange& exchange);
 
-    const config::Config& config_;
     storage::Store& store_;
     Access& access_;
     registry::Registry registry_;
+    std::unique_ptr<ext::Metrics> metrics_; // null when extensions.metrics is off
+    std::string metrics_path_;
     bool started_ = false;
     bool ready_ = false;
 };

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <berth/config/config.h>
+#include <berth/ext/metrics.h>
 #include <berth/storage/store.h>
 
 namespace berth::server {
 
-// Blocks until the server has shut down; returns the process exit code.
-int serve(const config::Config& config);
+// Blocks until the server has shut down; returns the process exit code. `build` names the
+// binary in zot_info.
+int serve(const config::Config& config, const ext::BuildInfo& build = {});
 
 // Problems that stop the server from starting with this config, beyond what parsing finds:
 // refused keys, an unusable data directory. Empty when it can start.

@@ -162,6 +162,11 @@ public:
                                           bool& more) const;
     // The tags of a repository in byte order; repository_unknown when it does not exist.
     Result<std::vector<std::string>> tags(std::string_view repository) const;
+    // Bytes the repository's manifests hold: each manifest, config and layer it lists counted
+    // once, at the sizes the manifests give (what Zot's zot_repo_storage_bytes reports).
+    std::uint64_t repository_bytes(std::string_view repository) const;
+    // Upload sessions open now (started, not finished, cancelled or expired).
+    std::size_t upload_sessions() const;
 
     // ---- blobs -----------------------------------------------------------------------
     io::Task<Result<BlobInfo>> stat_blob(std::string_view repository, const oci::Digest& digest);
