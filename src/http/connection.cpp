@@ -325,8 +325,9 @@ void Connection::handler_done(void* context) {
     self->handler_running_ = false;
     if (!self->responded_ && !self->gone_) {
         int status = self->body_error_status_ != 0 ? self->body_error_status_ : 500;
-        std::string_view reason =
-            self->body_error_status_ != 0 ? self->body_error_reason_ : "no response";
+        std::string_view reason = self->body_error_status_ != 0
+                                      ? std::string_view(self->body_error_reason_)
+                                      : std::string_view("no response");
         self->close_after_response_ = true;
         self->respond(self->server_.application().protocol_error(status, reason), true);
     }

@@ -11,6 +11,7 @@ namespace berth {
 
 template <class E>
 struct Unexpected {
+    explicit Unexpected(E failure) : error(std::move(failure)) {}
     E error;
 };
 
