@@ -691,6 +691,21 @@ def flow_skopeo_oci_roundtrip(env, registry, creds):
     return {"digest": source_digest, "layers": len(manifest["layers"])}
 
 
+def skopeo_reads_store_directly(env, store_root, registry, creds):
+    """berth's repositories are OCI image layouts: skopeo copies one straight from the data
+    directory (no registry involved) and gets the manifest bytes and blobs the registry serves."""
+    repository = f"{env.namespace}/umoci"
+    registry_raw, manifest = env.registry_manifest(f"{registry}/{repository}:u1", creds)
+    layout = os.path.join(store_root, repository)
+    back = env.workdir("store-layout-back")
+    env.skopeo("copy", "--quiet", f"oci:{layout}:u1", f"oci:{back}:u1")
+    back_raw, _ = layout_manifest(back, "u1")
+    require(back_raw == registry_raw, "the layout in the data directory holds other manifest "
+            "bytes than the registry serves")
+    check_layout_image(back, manifest, "image copied from the data directory")
+    return {"layers": len(manifest["layers"])}
+
+
 @flow
 def flow_skopeo_dir_roundtrip(env, registry, creds):
     """dir: copy → registry → new dir: copy; manifest.json and every blob file identical."""

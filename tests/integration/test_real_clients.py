@@ -134,6 +134,14 @@ class RealClientFlows:
         self.assertGreater(result["bytes"], realclients.BIG_LAYER_COUNT
                            * realclients.BIG_LAYER_BYTES)
 
+    def test_12_skopeo_reads_the_data_directory(self):
+        if not hasattr(self, "berth"):
+            self.skipTest("the registry's data directory is not local")
+        realclients.flow_skopeo_oci_roundtrip(ENV, self.registry, self.creds)
+        result = realclients.skopeo_reads_store_directly(ENV, self.berth.root, self.registry,
+                                                         self.creds)
+        self.assertEqual(result["layers"], 2)
+
     def test_10_cross_repository_mount(self):
         result = realclients.flow_cross_repo_mount(ENV, self.registry, self.creds)
         self.assertEqual(result["layers"], realclients.BIG_LAYER_COUNT)
