@@ -27,6 +27,10 @@ The config file is Zot's zot-config.json (same keys, same meaning); see docs/con
 berth's own tunables live in its top-level "berth" object. SIGINT or SIGTERM stop the server
 gracefully: it stops accepting, lets requests in flight finish within berth.drainTimeout, and
 exits 0.
+
+While serving: GET /livez, /readyz and /startupz answer 200 "ok" (or 500) without credentials;
+with extensions.metrics enabled, its prometheus.path (default /metrics) serves Prometheus
+metrics to the users accessControl.metrics allows. See README.md.
 )";
 
 void print(std::FILE* stream, std::string_view text) {
