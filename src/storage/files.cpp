@@ -1,8 +1,7 @@
 #include "files.h"
 
 #include <berth/io/ops.h>
-
-#include <openssl/rand.h>
+#include <berth/io/random.h>
 
 #include <fcntl.h>
 
@@ -88,7 +87,7 @@ io::Task<Expected<Ok, Errno>> make_directories(io::Loop& loop, int dir_fd, std::
 
 std::string random_id() {
     unsigned char bytes[16];
-    RAND_bytes(bytes, sizeof(bytes));
+    io::fill_random(bytes, sizeof(bytes));
     // Version 4, variant 1, so clients that parse Docker-Upload-UUID see a real UUID.
     bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
     bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
