@@ -4,12 +4,12 @@
 #include <berth/auth/password.h>
 #include <berth/io/files.h>
 #include <berth/io/ops.h>
+#include <berth/io/random.h>
 #include <berth/io/startup.h>
 #include <berth/util/log.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <fcntl.h>
 #include <linux/stat.h>
@@ -91,7 +91,7 @@ Authenticator::Authenticator(io::Loop& loop, const config::Config& config)
       cache_entries_max_(config.berth.credential_cache_entries),
       cache_ttl_(
           std::chrono::duration_cast<io::Clock::duration>(config.berth.credential_cache_ttl)) {
-    RAND_bytes(reinterpret_cast<unsigned char*>(&seed_), sizeof(seed_));
+    io::fill_random(&seed_, sizeof(seed_));
 }
 
 Authenticator::~Authenticator() = default;
@@ -109,12 +109,6 @@ Authenticator::create(io::Loop& loop, const config::Config& config) {
                           parsed.error());
     }
     authenticator->hashes_ = std::move(parsed->hashes);
-    // Unknown users are checked against this hash, so that a wrong user name takes as long as
-    // a wrong password and the timing of the answer does not tell which users exist.
-    unsigned char secret[16];
-    RAND_bytes(secret, sizeof(secret));
-    authenticator->decoy_hash_ =
-        hash_password(std::string_view(reinterpret_cast<char*>(secret), sizeof(secret)));
     auto worker = io::Worker::create(loop, checks_queued_max);
     if (!worker) {
         return Unexpected(worker.error());
@@ -181,9 +175,16 @@ io::Task<bool> Authenticator::verify(const Key& key, std::string user, std::stri
     shared.waiters = 1;
     auto known = hashes_.find(user);
     std::uint64_t generation = generation_;
-    CheckJob job(std::move(password), known != hashes_.end() ? known->second : decoy_hash_);
-    bool ran = co_await worker_->submit(job);
-    bool ok = ran && job.ok() && known != hashes_.end() && generation == generation_;
+    bool ok = false;
+    if (!hashes_.empty()) {
+        // An unknown user is checked against a real user's hash (and refused whatever the
+        // outcome): a wrong user name costs what a wrong password costs, so the time of the
+        // answer does not tell which users exist.
+        bool exists = known != hashes_.end();
+        CheckJob job(std::move(password), exists ? known->second : hashes_.begin()->second);
+        bool ran = co_await worker_->submit(job);
+        ok = ran && job.ok() && exists && generation == generation_;
+    }
     if (ok) {
         remember(key, user);
     } else {
@@ -199,6 +200,9 @@ io::Task<bool> Authenticator::verify(const Key& key, std::string user, std::stri
 }
 
 void Authenticator::remember(const Key& key, const std::string& user) {
+    if (cache_entries_max_ == 0) {
+        return;
+    }
     while (cache_.size() >= cache_entries_max_ && !cache_order_.empty()) {
         cache_.erase(cache_order_.front());
         cache_order_.pop_front();
@@ -254,13 +258,13 @@ io::Task<void> Authenticator::reload_if_changed() {
     std::int64_t mtime = info.stx_mtime.tv_sec * 1'000'000'000LL + info.stx_mtime.tv_nsec;
     bool changed = result == 0 && (mtime != file_mtime_ns_ || info.stx_size != file_size_ ||
                                    info.stx_ino != file_inode_);
-    bool first_look = file_inode_ == 0;
     if (result == 0) {
         file_mtime_ns_ = mtime;
         file_size_ = info.stx_size;
         file_inode_ = info.stx_ino;
     }
-    if (changed && !first_look) {
+    if (changed) {
+        // The first look also reads the file: it may have changed since the one read at startup.
         auto text = co_await io::read_whole(loop_, AT_FDCWD, path_, htpasswd_bytes_max);
         auto parsed = text ? parse_htpasswd(*text)
                            : Expected<Htpasswd, std::string>(Unexpected(std::string("unreadable")));
@@ -268,7 +272,7 @@ io::Task<void> Authenticator::reload_if_changed() {
             log::error("htpasswd file not reloaded; the previous users stay")
                 .str("path", path_)
                 .str("error", parsed.error());
-        } else {
+        } else if (parsed->hashes != hashes_) {
             hashes_ = std::move(parsed->hashes);
             // Remembered credentials may belong to removed users or old passwords.
             generation_++;

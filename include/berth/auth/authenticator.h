@@ -103,7 +103,6 @@ private:
     io::Clock::duration cache_ttl_;
     std::unique_ptr<io::Worker> worker_;
     std::map<std::string, std::string, std::less<>> hashes_; // user → hash
-    std::string decoy_hash_;
     std::uint64_t generation_ = 0;
     std::uint64_t seed_ = 0;
     std::unordered_map<Key, Remembered, KeyHash> cache_;
