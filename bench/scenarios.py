@@ -14,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+import auth_burst
 import loadgen
 import machine
 import oci
@@ -558,6 +559,112 @@ def scrape_note(bench, server):
             f"{prefix}{counted[0] if counted else 'absent'}")
 
 
+# --- auth --------------------------------------------------------------------------------------------
+
+BURST_LOGINS = 100
+BURST_BEFORE_SECONDS = 2.0
+AUTH_PEERS = ("berth", "berth-noauth")
+
+
+@dataclass
+class AuthRows:
+    get_keepalive: object
+    get_close: object
+    before_rps: object
+    during_rps: object
+    before_p99: object
+    during_p99: object
+    during_max: object
+    burst_seconds: object
+
+    @classmethod
+    def create(cls, report):
+        ratio = Target(">=", 0.85, "berth-noauth")
+        probe = "GET probe, 1 keep-alive client"
+        during = f"during {BURST_LOGINS} wrong logins from {BURST_LOGINS} addresses"
+        return cls(
+            report.case("manifest_get_keepalive", f"manifest GET keep-alive, wrk -t1 -c{CLIENTS}", "req/s", ratio),
+            report.case("manifest_get_close", f"manifest GET Connection: close, wrk -t1 -c{CLIENTS}", "req/s",
+                        ratio),
+            report.case("burst_before_rps", f"{probe}, {BURST_BEFORE_SECONDS:g} s before the burst", "req/s"),
+            report.case("burst_during_rps", f"{probe}, {during}", "req/s"),
+            report.case("burst_before_p99", f"{probe}, p99 before the burst", "ms"),
+            report.case("burst_during_p99", f"{probe}, p99 {during}", "ms"),
+            report.case("burst_during_max", f"{probe}, slowest GET {during}", "ms"),
+            report.case("burst_seconds", f"{BURST_LOGINS} wrong logins, first sent to last answered", "s"),
+        )
+
+
+def auth_scenario(bench):
+    """Basic auth's cost on manifest GETs (berth with an htpasswd user, every request carrying the
+    header, against berth with auth off), and a burst of wrong logins while an authenticated
+    client keeps reading."""
+    peers = list(AUTH_PEERS) if "berth" in bench.settings.peers else []
+    report = ScenarioReport("auth", "manifest GET with Basic auth against without, and GETs during a burst of "
+                                    f"{BURST_LOGINS} wrong logins (target: auth ≥ 0.85× no auth)", peers)
+    rows = AuthRows.create(report)
+    if not peers:
+        return report
+    credentials = bench.credentials or Credentials("bench", "bench-pass")
+    image = oci.TestImage.build()
+    report.notes.append("berth: one htpasswd user, bcrypt cost 5; berth-noauth: the same berth without "
+                        "http.auth; the wrong logins each come from their own 127.77.x.y address")
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for name, creds in (("berth", credentials), ("berth-noauth", None)):
+            server = Berth(os.path.join(bench.tmp, f"{name}-{next(bench._ids)}"), bench.settings.berth, creds,
+                           bench.settings.keep_temp)
+            try:
+                servers[name] = stack.enter_context(server)
+            except PeerUnavailable as e:
+                fail_all(report.cases, name, str(e))
+                continue
+            bench.configs[name] = server.config_text
+            prepare(report.cases, name, server, lambda: push_auth_image(server, creds, image))
+        auth_throughput(bench, rows, servers, credentials)
+        if "berth" in servers:
+            auth_burst_rows(bench, rows, servers["berth"], credentials)
+    return report
+
+
+def push_auth_image(server, credentials, image):
+    client = oci.Client(server.port, credentials)
+    try:
+        client.push_image(image)
+        client.check_manifest(image)
+    finally:
+        client.close()
+
+
+def auth_headers(credentials, **extra):
+    auth = credentials.header() if credentials else {}
+    return {**auth, "Accept": oci.MANIFEST_TYPE, **extra}
+
+
+def auth_throughput(bench, rows, servers, credentials):
+    duration = bench.settings.duration
+    for case, extra in ((rows.get_keepalive, {}), (rows.get_close, {"Connection": "close"})):
+        for _ in range(bench.settings.repeats):
+            for name, server in servers.items():
+                headers = auth_headers(credentials if name == "berth" else None, **extra)
+                bench.sample(case, name, server,
+                             lambda: wrk_sample(manifest_url(server), headers, CLIENTS, duration))
+
+
+def auth_burst_rows(bench, rows, server, credentials):
+    cases = [rows.before_rps, rows.during_rps, rows.before_p99, rows.during_p99, rows.during_max,
+             rows.burst_seconds]
+    path = f"/v2/{oci.REPO}/manifests/{oci.TAG}"
+    for round_number in range(bench.settings.repeats):
+        def measure():
+            result = auth_burst.measure(server.port, path, auth_headers(credentials), credentials.user,
+                                        BURST_LOGINS, BURST_BEFORE_SECONDS, round_number)
+            before, during = result["before"], result["during"]
+            return [(before["rps"], result), (during["rps"], result), (before["p99_ms"], result),
+                    (during["p99_ms"], result), (during["max_ms"], result), (result["burst_seconds"], result)]
+        bench.sample_rows(cases, "berth", server, measure)
+
+
 SCENARIOS = {
     "core": (core, "GET /v2/ keep-alive and Connection: close, idle RSS and RSS with 1,000 idle connections; "
                    "berth and nginx"),
@@ -565,4 +672,6 @@ SCENARIOS = {
                           "idle and peak RSS; berth, distribution and nginx"),
     "metrics": (metrics_scenario, "manifest GET keep-alive on berth with extensions.metrics on and off; the "
                                   "ratio is what counting costs"),
+    "auth": (auth_scenario, "manifest GET with Basic auth against auth off, and GETs during a burst of "
+                            f"{BURST_LOGINS} wrong logins; berth only"),
 }
