@@ -13,7 +13,7 @@ namespace {
 using metrics::Kind;
 using metrics::TextWriter;
 
-constexpr std::string_view segments[] = {"/blobs/", "/tags/", "/manifests/"};
+constexpr std::string_view segments[] = {"blobs/", "tags/", "manifests/"};
 
 // Label values of http::Method in enum order; "other" stands for every method berth does
 // not serve.
@@ -38,14 +38,27 @@ PathRepository repository_of(std::string_view path) {
         return {};
     }
     // The shortest name followed by one of the segments, as Zot's lazy regular expression
-    // `/v2/(.*?)/(blobs|tags|manifests)/` picks it.
+    // `/v2/(.*?)/(blobs|tags|manifests)/` picks it. The first letter picks the one segment
+    // worth comparing: this runs on every request.
     for (std::size_t slash = path.find('/', prefix.size()); slash != std::string_view::npos;
          slash = path.find('/', slash + 1)) {
-        std::string_view rest = path.substr(slash);
-        for (std::string_view segment : segments) {
-            if (rest.starts_with(segment) && slash > prefix.size()) {
-                return {path.substr(prefix.size(), slash - prefix.size()), segment == segments[2]};
-            }
+        std::string_view rest = path.substr(slash + 1);
+        std::string_view segment;
+        switch (rest.empty() ? '\0' : rest.front()) {
+        case 'b':
+            segment = segments[0];
+            break;
+        case 't':
+            segment = segments[1];
+            break;
+        case 'm':
+            segment = segments[2];
+            break;
+        default:
+            continue;
+        }
+        if (slash > prefix.size() && rest.starts_with(segment)) {
+            return {path.substr(prefix.size(), slash - prefix.size()), segment == segments[2]};
         }
     }
     return {};
@@ -54,9 +67,15 @@ PathRepository repository_of(std::string_view path) {
 Metrics::Metrics(BuildInfo build) : build_(std::move(build)) {}
 
 Metrics::RepositoryStats* Metrics::repository_stats(std::string_view name) {
+    // Requests come in runs for one repository (a pull, a push): the last one is remembered.
+    if (last_stats_ != nullptr && name == last_name_) {
+        return last_stats_;
+    }
     auto found = repositories_.find(name);
     if (found != repositories_.end()) {
-        return &found->second;
+        last_name_ = name;
+        last_stats_ = &found->second;
+        return last_stats_;
     }
     // Only repositories that exist get an entry: requests for made-up names must not grow
     // the table.

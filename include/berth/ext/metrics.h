@@ -91,6 +91,9 @@ private:
     std::array<MethodLatency, method_count> latency_{};
     std::unordered_map<std::string, RepositoryStats, NameHash, std::equal_to<>> repositories_;
     RepositoryStats unattributed_; // requests outside /v2/<repo>/…: Zot's repo="N/A"
+    // The entry found last (entries never move: the map's nodes are stable).
+    std::string last_name_;
+    RepositoryStats* last_stats_ = nullptr;
 };
 
 // The repository of a path of the form /v2/<repo>/(blobs|tags|manifests)/…, as Zot's
