@@ -136,6 +136,14 @@ bool Access::may_read(const http::Exchange& exchange, std::string_view repositor
     return policy_.allows(identity_of(exchange), repository, config::Action::read);
 }
 
+io::Task<bool> Access::admit(http::Exchange& exchange) {
+    co_return co_await authorize(exchange, registry::AccessNeed{});
+}
+
+bool Access::may_delete(const http::Exchange& exchange, std::string_view repository) {
+    return policy_.allows(identity_of(exchange), repository, config::Action::remove);
+}
+
 io::Task<void> Access::base(http::Exchange& exchange) {
     auto identity = co_await identify(exchange);
     if (!identity) {

@@ -91,6 +91,14 @@ io::Task<void> App::handle(http::Exchange& exchange) {
         co_await access_.base(exchange);
         co_return;
     }
+    if (search_ != nullptr && route.kind == registry::RouteKind::registry_extension &&
+        ext::Search::serves(route.extension_path)) {
+        if (!store_.loaded()) {
+            co_await store_.wait_loaded();
+        }
+        co_await search_->handle(exchange, route.extension_path);
+        co_return;
+    }
     if (path.starts_with("/v2/")) {
         // Until the index is loaded a repository's absence means nothing yet.
         if (!store_.loaded()) {

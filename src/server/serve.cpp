@@ -1,6 +1,7 @@
 #include <berth/server/serve.h>
 
 #include <berth/auth/authenticator.h>
+#include <berth/ext/search.h>
 #include <berth/http/server.h>
 #include <berth/io/log_sink.h>
 #include <berth/io/loop.h>
@@ -53,7 +54,6 @@ void log_config_notes(const config::Config& config) {
         {!config.storage.retention.policies.empty(), "storage.retention"},
         {!config.storage.sub_paths.empty(), "storage.subPaths"},
         {!config.log.audit.empty(), "log.audit"},
-        {config.extensions.search.enable, "extensions.search"},
         {config.extensions.ui.enable, "extensions.ui"},
         {config.extensions.scrub.enable, "extensions.scrub"},
     };
@@ -142,6 +142,22 @@ Expected<Prepared, std::string> prepare(const config::Config& config) {
     return Prepared{*listening, *hard_links};
 }
 
+ext::SearchOptions search_options(const config::Config& config, const ext::BuildInfo& build) {
+    ext::SearchOptions options;
+    options.root = config.storage.root_directory;
+    options.htpasswd = !config.http.auth.htpasswd_path.empty();
+    options.release = build.version;
+    return options;
+}
+
+// The repository index first, then (with extensions.search) the search index over it.
+io::Task<void> load_and_index(storage::Store& store, ext::Search* search) {
+    co_await store.load();
+    if (search != nullptr) {
+        co_await search->build();
+    }
+}
+
 int run(const config::Config& config, io::LogSink& sink, const Prepared& prepared,
         const ext::BuildInfo& build) {
     auto loop = io::Loop::create(
@@ -171,9 +187,16 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
     sink.attach(**loop);
     server.start();
     app.set_ready(true);
+    std::unique_ptr<ext::Search> search;
+    if (config.extensions.search.enable) {
+        search =
+            std::make_unique<ext::Search>(**loop, **store, access, search_options(config, build));
+        app.set_search(search.get());
+    }
     // Requests are served while the index loads; /startupz turns 200 when it is done.
-    io::spawn((*store)->load(), [](void* started) { static_cast<App*>(started)->set_started(); },
-              &app);
+    io::spawn(
+        load_and_index(**store, search.get()),
+        [](void* started) { static_cast<App*>(started)->set_started(); }, &app);
     log::lifecycle("listening")
         .str("address", config.http.address)
         .num("port", prepared.listening.port)

@@ -239,6 +239,9 @@ io::Task<Result<PutManifestResult>> Store::put_manifest(std::string_view reposit
         repository.manifests.emplace(key, std::move(entry));
     }
     impl_->cache_put(key, body);
+    if (observer_ != nullptr) {
+        observer_->manifest_put(repository_name, digest, body.size(), tag, info);
+    }
     co_return result;
 }
 
@@ -292,6 +295,9 @@ io::Task<Result<Ok>> Store::delete_manifest(std::string_view repository_name,
     }
     repository->tags = std::move(tags);
     repository->manifests.erase(key);
+    if (observer_ != nullptr) {
+        observer_->manifest_deleted(repository_name, digest);
+    }
     co_return Ok{};
 }
 
@@ -314,6 +320,9 @@ io::Task<Result<Ok>> Store::delete_tag(std::string_view repository_name, std::st
         co_return Unexpected(written.error());
     }
     repository->tags = std::move(tags);
+    if (observer_ != nullptr) {
+        observer_->tag_deleted(repository_name, tag);
+    }
     co_return Ok{};
 }
 
@@ -337,6 +346,18 @@ std::vector<Referrer> Store::referrers(std::string_view repository_name,
                                  entry->artifact_type, entry->annotations});
     }
     return found;
+}
+
+std::vector<ManifestHead> Store::manifests(std::string_view repository_name) const {
+    std::vector<ManifestHead> heads;
+    Repository* repository = impl_->find(repository_name);
+    if (repository == nullptr) {
+        return heads;
+    }
+    for (const ManifestEntry* entry : in_push_order(*repository, nullptr, nullptr)) {
+        heads.push_back(ManifestHead{entry->digest, entry->media_type, entry->size});
+    }
+    return heads;
 }
 
 } // namespace berth::storage

@@ -8,6 +8,7 @@
 #include <berth/auth/policy.h>
 #include <berth/auth/rate_limiter.h>
 #include <berth/config/config.h>
+#include <berth/ext/search.h>
 #include <berth/http/server.h>
 #include <berth/io/task.h>
 #include <berth/registry/registry.h>
@@ -18,7 +19,7 @@
 
 namespace berth::server {
 
-class Access final : public registry::Authorizer {
+class Access final : public registry::Authorizer, public ext::SearchAccess {
 public:
     // `authenticator` is null when the config has no authentication.
     Access(io::Loop& loop, const config::Config& config,
@@ -30,6 +31,9 @@ public:
 
     io::Task<bool> authorize(http::Exchange& exchange, const registry::AccessNeed& need) override;
     bool may_read(const http::Exchange& exchange, std::string_view repository) override;
+    // Search: authenticated as for any /v2/ request; results filtered with may_read.
+    io::Task<bool> admit(http::Exchange& exchange) override;
+    bool may_delete(const http::Exchange& exchange, std::string_view repository) override;
 
     // http.ratelimit; true when the request may go on (else it has been answered 429).
     bool within_rate(http::Exchange& exchange);

@@ -4,6 +4,7 @@
 
 #include <berth/config/config.h>
 #include <berth/ext/metrics.h>
+#include <berth/ext/search.h>
 #include <berth/http/server.h>
 #include <berth/registry/registry.h>
 #include <berth/server/access.h>
@@ -26,6 +27,9 @@ public:
     // What /metrics reads at scrape time besides the store: the loop and the HTTP server.
     void attach(io::Loop& loop, const http::Server& server);
 
+    // Answers /v2/_zot/ext/{search,mgmt,userprefs} and /v2/_oci/ext/discover (search on).
+    void set_search(ext::Search* search) { search_ = search; }
+
     // Set once the repository index is loaded (Zot's /startupz meaning).
     void set_started() { started_ = true; }
     // Cleared when the server begins to shut down, so load balancers stop sending traffic.
@@ -40,6 +44,7 @@ private:
     registry::Registry registry_;
     std::unique_ptr<ext::Metrics> metrics_; // null when extensions.metrics is off
     std::string metrics_path_;
+    ext::Search* search_ = nullptr;
     bool started_ = false;
     bool ready_ = false;
 };

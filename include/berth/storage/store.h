@@ -110,6 +110,21 @@ struct PutManifestResult {
 
 class Store;
 
+// Told of each change to a repository's manifests and tags once it is on disk, so that an
+// index kept above the store (search) follows pushes and deletes. Called on the loop thread,
+// from inside the store's operation: it must not suspend or call back into the store.
+class StoreObserver {
+public:
+    virtual ~StoreObserver() = default;
+    // `size` is the manifest's length in bytes; `tag` is set when the push named one.
+    virtual void manifest_put(std::string_view repository, const oci::Digest& digest,
+                              std::uint64_t size, const std::optional<std::string>& tag,
+                              const oci::ManifestInfo& info) = 0;
+    // The manifest and every tag that pointed at it are gone.
+    virtual void manifest_deleted(std::string_view repository, const oci::Digest& digest) = 0;
+    virtual void tag_deleted(std::string_view repository, std::string_view tag) = 0;
+};
+
 // Exclusive use of one upload session for the length of one request.
 class UploadLease {
 public:
@@ -211,6 +226,12 @@ public:
     io::Task<Result<Ok>> delete_tag(std::string_view repository, std::string_view tag);
     // Manifests in the repository whose subject is `subject`, in push order.
     std::vector<Referrer> referrers(std::string_view repository, const oci::Digest& subject) const;
+    // Every manifest of the repository, tagged or not, in push order.
+    std::vector<ManifestHead> manifests(std::string_view repository) const;
+
+    // One observer at most; null stops the notifications.
+    void set_observer(StoreObserver* observer) { observer_ = observer; }
+    StoreObserver* observer() const { return observer_; }
 
 private:
     friend class UploadLease;
@@ -218,6 +239,7 @@ private:
     explicit Store(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
     bool loaded_ = false;
+    StoreObserver* observer_ = nullptr;
 };
 
 } // namespace berth::storage
