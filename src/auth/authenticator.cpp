@@ -141,19 +141,28 @@ io::Task<Verdict> Authenticator::authenticate(std::string_view authorization,
         count_failure(client);
         co_return Verdict{Outcome::rejected, {}};
     }
-    if (too_many_failures(client)) {
+    // Joining a check already running for the same credentials costs nothing more.
+    const bool joins = pending_.contains(key);
+    if (!joins && too_many_failures(client)) {
         co_return Verdict{Outcome::throttled, {}};
     }
     std::string user = credentials->substr(0, colon);
     std::string password = credentials->substr(colon + 1);
     OPENSSL_cleanse(credentials->data(), credentials->size());
-    if (worker_->queued() >= checks_queued_max) {
+    if (!joins && worker_->queued() >= checks_queued_max) {
         co_return Verdict{Outcome::overloaded, {}};
+    }
+    if (!joins) {
+        // Counted before the check and forgiven after a success: guesses sent all at once
+        // count at once, instead of each passing the limit before any has failed.
+        count_failure(client);
     }
     bool ok = co_await verify(key, user, std::move(password));
     if (!ok) {
-        count_failure(client);
         co_return Verdict{Outcome::rejected, {}};
+    }
+    if (!joins) {
+        forgive_failure(client);
     }
     co_return Verdict{Outcome::authenticated, std::move(user)};
 }
@@ -224,6 +233,13 @@ bool Authenticator::too_many_failures(std::string_view client) {
         return false;
     }
     return found->second.count >= failures_max;
+}
+
+void Authenticator::forgive_failure(std::string_view client) {
+    auto found = failures_.find(std::string(client));
+    if (found != failures_.end() && found->second.count > 0) {
+        found->second.count--;
+    }
 }
 
 void Authenticator::count_failure(std::string_view client) {

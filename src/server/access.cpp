@@ -57,6 +57,14 @@ void Access::deny(http::Exchange& exchange, const std::string& repository) {
         registry::error_response(registry::ErrorCode::denied, {}, "repository: " + repository));
 }
 
+io::Task<void> Access::fail_delay() {
+    // As Zot: failDelay before answering a request that sent credentials and failed, whether
+    // they were wrong or lack the right. It runs on a timer: other clients are served meanwhile.
+    if (authenticator_ != nullptr && authenticator_->fail_delay().count() > 0) {
+        co_await io::sleep(loop_, authenticator_->fail_delay());
+    }
+}
+
 bool Access::within_rate(http::Exchange& exchange) {
     const http::Request& request = exchange.request();
     if (!rate_limiter_ || rate_limiter_->allow(request.peer, request.method_name, loop_.now())) {
@@ -86,8 +94,7 @@ io::Task<std::optional<auth::Identity>> Access::identify(http::Exchange& exchang
         exchange.set_user(verdict.user);
         co_return auth::Identity{true, verdict.user};
     case auth::Outcome::rejected:
-        // The delay runs on a timer: other clients are served meanwhile.
-        co_await io::sleep(loop_, authenticator_->fail_delay());
+        co_await fail_delay();
         challenge(exchange, "authentication failed");
         co_return std::nullopt;
     case auth::Outcome::throttled: {
@@ -127,6 +134,7 @@ io::Task<bool> Access::authorize(http::Exchange& exchange, const registry::Acces
     if (!identity->authenticated) {
         challenge(exchange, "authentication required");
     } else {
+        co_await fail_delay();
         deny(exchange, need.repository);
     }
     co_return false;
@@ -167,6 +175,7 @@ io::Task<bool> Access::may_scrape_metrics(http::Exchange& exchange) {
     if (!identity->authenticated) {
         challenge(exchange, "authentication required");
     } else {
+        co_await fail_delay();
         deny(exchange, "metrics");
     }
     co_return false;

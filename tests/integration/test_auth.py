@@ -675,9 +675,11 @@ def replace_file(path, text):
 class Throttling(AuthTest):
     def test_fail_delay_runs_on_a_timer(self):
         """A failed login is answered failDelay seconds later; meanwhile other clients are
-        served, on the same berth thread."""
+        served, on the same berth thread. As in Zot, a refusal of a known user (403) waits too,
+        a request without credentials does not."""
         delay = 3
-        config = {"http": {"realm": REALM, "auth": {"failDelay": delay}}}
+        config = {"http": {"realm": REALM, "auth": {"failDelay": delay}, "accessControl": {
+            "repositories": {"**": {"defaultPolicy": ["read"]}}}}}
         with Berth(config=config, users={"alice": password_of("alice")}) as berth:
             alice = user_client(berth, "alice")
             self.assertEqual(alice.request("GET", "/v2/").status, 200)  # now remembered
@@ -694,6 +696,9 @@ class Throttling(AuthTest):
             self.assertTrue(pending, "the failed login was answered before the others")
             self.assertEqual(response.status, 401)
             self.assertGreaterEqual(elapsed, delay)
+            sent = time.monotonic()
+            self.assertDenied(alice.request("POST", "/v2/repo/blobs/uploads/"))
+            self.assertGreaterEqual(time.monotonic() - sent, delay)
 
     def test_failed_logins_are_limited_per_client_address(self):
         with Berth(config={"http": {"realm": REALM}},
@@ -715,6 +720,22 @@ class Throttling(AuthTest):
             # concerned.
             self.assertEqual(remembered.request("GET", "/v2/").status, 200)
             self.assertEqual(user_client(berth, "bob").request("GET", "/v2/").status, 200)
+
+    def test_guesses_sent_at_once_count_at_once(self):
+        with Berth(config={"http": {"realm": REALM}}, users={"alice": password_of("alice")}) as b:
+            statuses = [None] * 3 * FAILURES_MAX
+
+            def guess(i):
+                client = Client(b.port, basic("alice", f"at-once-{i}"), "127.2.0.2")
+                statuses[i] = client.request("GET", "/v2/").status
+
+            threads = [threading.Thread(target=guess, args=(i,)) for i in range(len(statuses))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            self.assertLessEqual(statuses.count(401), FAILURES_MAX, statuses)
+            self.assertEqual(len(statuses), sum(statuses.count(s) for s in (401, 429, 503)))
 
     def test_rate_limits(self):
         config = {"http": {"ratelimit": {"rate": 5, "methods": [{"method": "GET", "rate": 1}]}}}

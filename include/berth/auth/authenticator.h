@@ -91,6 +91,7 @@ private:
     Authenticator(io::Loop& loop, const config::Config& config);
     bool too_many_failures(std::string_view client);
     void count_failure(std::string_view client);
+    void forgive_failure(std::string_view client);
     void remember(const Key& key, const std::string& user);
     io::Task<bool> verify(const Key& key, std::string user, std::string password);
     void watch();

@@ -48,6 +48,7 @@ public:
 private:
     void challenge(http::Exchange& exchange, std::string message);
     void deny(http::Exchange& exchange, const std::string& repository);
+    io::Task<void> fail_delay();
     static auth::Identity identity_of(const http::Exchange& exchange);
 
     io::Loop& loop_;
