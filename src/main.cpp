@@ -2,6 +2,7 @@
 #include <berth/auth/password.h>
 #include <berth/config/config.h>
 #include <berth/io/startup.h>
+#include <berth/server/scrub_command.h>
 #include <berth/server/serve.h>
 
 #include "build_info.h"
@@ -19,6 +20,9 @@ constexpr std::string_view usage = R"(berth: an OCI container registry for one s
 Usage:
   berth serve <config>     run the registry with a Zot-format config file (zot-config.json)
   berth verify <config>    check a config file; exit status 0 when berth can run with it
+  berth scrub <config>     check every blob under storage.rootDirectory against its digest,
+                           offline; prints REPOSITORY TAG STATUS AFFECTED BLOB ERROR per
+                           image; exit status 0 when all are ok, 1 when any is affected
   berth htpasswd <user>    read a password on standard input, print an htpasswd line (bcrypt)
   berth version            print the version
   berth --help             print this help
@@ -101,6 +105,15 @@ int serve(const std::string& path) {
     return berth::server::serve(*config, {std::string(version), BERTH_COMMIT});
 }
 
+int scrub(const std::string& path) {
+    auto config = load(path);
+    if (!config) {
+        print(stderr, config.error() + "\n");
+        return 2;
+    }
+    return berth::server::scrub_command(*config, stdout, stderr);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -118,6 +131,9 @@ int main(int argc, char** argv) {
     }
     if ((command == "serve" || command == "verify") && argc == 3) {
         return command == "serve" ? serve(argv[2]) : verify(argv[2]);
+    }
+    if (command == "scrub" && argc == 3) {
+        return scrub(argv[2]);
     }
     print(stderr, usage);
     return 2;

@@ -40,7 +40,7 @@ bool to_value(simdjson::dom::element element, graphql::Value& out, std::size_t d
         out.kind = graphql::ValueKind::object;
         for (simdjson::dom::key_value_pair member : element.get_object()) {
             out.members.emplace_back(std::string(member.key), graphql::Value{});
-            if (!to_value(member.value, out.members.back().second, depth + 1)) {
+            if (!to_value(member.value, out.members.back().value, depth + 1)) {
                 return false;
             }
         }
@@ -212,7 +212,11 @@ io::Task<void> Search::graphql(http::Exchange& exchange) {
         exchange.respond(json_response(422, graphql_error_body("no operation provided")));
         co_return;
     }
+    if (!built_) {
+        co_await built_event_.wait();
+    }
     QueryInput input{request->query, request->operation_name, &request->variables};
+
     QueryOutput output = run_query(index_, Sources(*this, exchange), input);
     if (!output.missing_history.empty()) {
         // The image page asks for histories: read the configs, then answer with them.

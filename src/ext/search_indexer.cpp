@@ -10,7 +10,8 @@
 namespace berth::ext {
 
 Search::Search(io::Loop& loop, storage::Store& store, SearchAccess& access, SearchOptions options)
-    : loop_(loop), store_(store), access_(access), options_(std::move(options)) {
+    : loop_(loop), store_(store), access_(access), options_(std::move(options)),
+      built_event_(loop) {
     load_preferences();
     store_.set_observer(this);
 }
@@ -49,6 +50,7 @@ io::Task<void> Search::build() {
         }
     }
     built_ = true;
+    built_event_.notify_all();
     auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(io::Clock::now() - started);
     log::info("search index built")

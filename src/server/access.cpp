@@ -145,7 +145,10 @@ bool Access::may_read(const http::Exchange& exchange, std::string_view repositor
 }
 
 io::Task<bool> Access::admit(http::Exchange& exchange) {
-    co_return co_await authorize(exchange, registry::AccessNeed{});
+    // A named need: GCC 12 mishandles the lifetime of a temporary inside `co_return co_await`.
+    registry::AccessNeed need;
+    bool admitted = co_await authorize(exchange, need);
+    co_return admitted;
 }
 
 bool Access::may_delete(const http::Exchange& exchange, std::string_view repository) {

@@ -8,6 +8,8 @@
 #include <berth/io/startup.h>
 #include <berth/server/access.h>
 #include <berth/server/app.h>
+#include <berth/storage/dedupe.h>
+#include <berth/storage/scrub.h>
 #include <berth/storage/store.h>
 #include <berth/util/log.h>
 
@@ -55,7 +57,6 @@ void log_config_notes(const config::Config& config) {
         {!config.storage.sub_paths.empty(), "storage.subPaths"},
         {!config.log.audit.empty(), "log.audit"},
         {config.extensions.ui.enable, "extensions.ui"},
-        {config.extensions.scrub.enable, "extensions.scrub"},
     };
     for (const auto& [configured, key] : pending) {
         if (configured) {
@@ -158,6 +159,37 @@ io::Task<void> load_and_index(storage::Store& store, ext::Search* search) {
     }
 }
 
+// The store's background tasks beside GC: scrub (extensions.scrub) and, with dedupe on, the
+// folding of copies into links.
+struct Lifecycle {
+    std::unique_ptr<storage::Scrubber> scrubber;
+    std::unique_ptr<storage::Deduper> deduper;
+};
+
+Expected<Lifecycle, std::string> start_lifecycle(io::Loop& loop, storage::Store& store,
+                                                 const config::Config& config, bool dedupe) {
+    Lifecycle lifecycle;
+    const std::string& root = config.storage.root_directory;
+    if (config.extensions.scrub.enable) {
+        auto scrubber = storage::Scrubber::create(
+            loop, store, root, cast<io::Clock::duration>(config.extensions.scrub.interval));
+        if (!scrubber) {
+            return Unexpected(scrubber.error());
+        }
+        lifecycle.scrubber = std::move(*scrubber);
+        lifecycle.scrubber->start();
+    }
+    if (dedupe) {
+        auto deduper = storage::Deduper::create(loop, store, root);
+        if (!deduper) {
+            return Unexpected(deduper.error());
+        }
+        lifecycle.deduper = std::move(*deduper);
+        lifecycle.deduper->start();
+    }
+    return lifecycle;
+}
+
 int run(const config::Config& config, io::LogSink& sink, const Prepared& prepared,
         const ext::BuildInfo& build) {
     auto loop = io::Loop::create(
@@ -197,6 +229,11 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
     io::spawn(
         load_and_index(**store, search.get()),
         [](void* started) { static_cast<App*>(started)->set_started(); }, &app);
+    auto lifecycle =
+        start_lifecycle(**loop, **store, config, store_options(config, prepared.hard_links).dedupe);
+    if (!lifecycle) {
+        return cannot_start(lifecycle.error());
+    }
     log::lifecycle("listening")
         .str("address", config.http.address)
         .num("port", prepared.listening.port)

@@ -93,6 +93,11 @@ io::Task<std::vector<oci::Digest>> Store::missing_blobs(std::string_view reposit
 
 io::Task<Result<bool>> Store::mount_blob(std::string_view target, std::string_view source,
                                          const oci::Digest& digest) {
+    // Without dedupe each repository keeps its own copy: no link is made, and the client
+    // uploads the bytes instead, as Zot answers a mount with dedupe off.
+    if (!(impl_->options.dedupe && impl_->options.hard_links)) {
+        co_return false;
+    }
     auto present = co_await stat_blob(source, digest);
     if (!present) {
         co_return false;

@@ -199,6 +199,14 @@ io::Task<Result<Ok>> UploadLease::flush() {
     if (session.write_error != 0) {
         co_return Unexpected(io_failure(session.write_error));
     }
+    // storage.commit: what a PATCH acknowledged survives a power cut, as in Zot. The state
+    // written next must never claim bytes the disk does not hold.
+    if (store_->impl_->options.commit) {
+        int synced = co_await io::fsync(store_->impl_->loop, session.fd, true);
+        if (synced < 0) {
+            co_return Unexpected(io_failure(-synced));
+        }
+    }
     session.updated_unix = unix_now();
     auto saved = co_await store_->impl_->save_upload_state(session);
     co_return saved;

@@ -327,7 +327,6 @@ class SearchTest(unittest.TestCase):
         # An empty query lists every readable repository, best matches first.
         every = self.data(UI_GLOBAL_SEARCH % "")["GlobalSearch"]
         self.assertEqual(every["Page"]["TotalCount"], 4)
-        # "public" matches outside the last path component: behind "app" matching inside it.
         ranked = self.data(UI_GLOBAL_SEARCH % "app")["GlobalSearch"]["Repos"]
         self.assertEqual([r["Name"] for r in ranked], ["public/app"])
         suggestions = self.data(UI_SUGGESTIONS % "public/alpine:3")["GlobalSearch"]
@@ -383,8 +382,10 @@ class SearchTest(unittest.TestCase):
         self.assertEqual(derived["Results"][0]["RepoName"], "public/app")
         self.assertEqual(derived["Results"][0]["Manifests"][0]["Digest"], self.registry.app_digest)
         base = self.data(UI_DEPENDS_ON % "public/app:1.0")["BaseImageList"]["Results"]
+        # Every image whose layers begin app's: alpine's two, and secret's one.
         self.assertEqual(sorted((i["RepoName"], i["Tag"]) for i in base),
-                         [("public/alpine", "3.19"), ("public/alpine", "latest")])
+                         [("private/secret", "v1"), ("public/alpine", "3.19"),
+                          ("public/alpine", "latest")])
 
     def test_referrers_and_cve(self):
         referrers = self.data(UI_REFERRERS % ("public/alpine", self.registry.alpine_digest))
@@ -478,7 +479,11 @@ class SearchTest(unittest.TestCase):
                       '{TotalCount}}}',
                       "{" + "Image(image: \"a:b\") {" * 20 + "Tag" + "}" * 21,
                       "{" + " a" * 2000 + "}", "x" * 40000, ""):
-            response = self.get(query)
+            # POST: the longest of these would not fit in a request line.
+            response = self.client.request("POST", "/v2/_zot/ext/search",
+                                           json.dumps({"query": query}).encode(),
+                                           {"Content-Type": "application/json",
+                                            **auth("alice")})
             self.assertEqual(response.status, 422, query[:80])
             self.assertTrue(response.json()["errors"][0]["message"], query[:80])
         negative = self.get('{ImageList(repo: "", requestedPage: {limit: -1}) '

@@ -71,7 +71,7 @@ struct StorageConfig {
     Duration gc_delay = std::chrono::hours{1};    // 0 when gc is off and the key is absent
     Duration gc_interval = std::chrono::hours{1}; // 0 when gc is off and the key is absent
     std::optional<GcTimeWindow> gc_time_window;
-    bool commit = false; // fsync every committed blob and index
+    bool commit = false; // also fsync upload chunks as acknowledged (blobs, index: always)
     Retention retention;
 };
 

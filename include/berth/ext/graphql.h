@@ -51,17 +51,29 @@ enum class ValueKind : std::uint8_t {
     variable,
 };
 
+struct Member;
+
 struct Value {
     ValueKind kind = ValueKind::null;
     Location location;
     std::int64_t integer = 0;
     double floating = 0;
     bool boolean = false;
-    std::string text;                                   // string, enum or variable name
-    std::vector<Value> items;                           // list
-    std::vector<std::pair<std::string, Value>> members; // object, in document order
+    std::string text;            // string, enum or variable name
+    std::vector<Value> items;    // list
+    std::vector<Member> members; // object, in document order
 
     const Value* member(std::string_view name) const;
+};
+
+// A member of an object value. Not std::pair: a pair may not hold a type still incomplete
+// where the vector of them is declared.
+struct Member {
+    Member() = default;
+    Member(std::string member_name, Value member_value)
+        : name(std::move(member_name)), value(std::move(member_value)) {}
+    std::string name;
+    Value value;
 };
 
 struct Argument {

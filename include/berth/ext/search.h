@@ -11,6 +11,7 @@
 #include <berth/ext/search_index.h>
 #include <berth/ext/search_query.h>
 #include <berth/http/server.h>
+#include <berth/io/event.h>
 #include <berth/io/loop.h>
 #include <berth/io/task.h>
 #include <berth/storage/store.h>
@@ -93,6 +94,7 @@ private:
     SearchOptions options_;
     SearchIndex index_;
     bool built_ = false;
+    io::Event built_event_; // queries made before the index is built wait for it
     std::map<std::string, Preferences, std::less<>> preferences_; // by user
     bool saving_ = false;
     bool save_again_ = false;

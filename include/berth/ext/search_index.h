@@ -7,7 +7,7 @@
 // Memory follows the metadata, not the traffic: every string (tag names, digests, annotation
 // values) is interned once in a pool with reference counts, and a manifest's facts are stored
 // once however many repositories and tags share its digest. A sha256 digest is interned as
-// its 32 raw bytes. What a tag costs: see docs/search.md (the bench measures it).
+// its 32 raw bytes. bench/search_bench.cpp measures what a tag costs.
 #pragma once
 
 #include <berth/oci/manifest.h>

@@ -62,7 +62,9 @@ struct StoreOptions {
     std::string root;
     bool dedupe = true;
     bool hard_links = true; // false when the filesystem has none: dedupe is then impossible
-    // Also fsync each upload's state after every request that appends to it.
+    // storage.commit. Blobs and index.json are always fsynced before they become visible;
+    // with commit, each request that appends to an upload also fsyncs the bytes it wrote and
+    // then the upload's state, so an acknowledged chunk survives a power cut.
     bool commit = false;
     std::chrono::nanoseconds upload_lifetime = std::chrono::hours{24};
     std::size_t manifest_cache_bytes = 8 << 20;
