@@ -165,6 +165,8 @@ io::Task<void> get_manifest(Context& context) {
         context.exchange.respond(failure_response(context, manifest.error()));
         co_return;
     }
+    // A pull for retention's statistics (HEAD and 304 are not: Zot counts GETs).
+    context.store.note_pull(name, manifest->digest);
     http::Response response = manifest_headers(200, manifest->digest.str());
     response.body(std::move(manifest->body), manifest->media_type);
     context.exchange.respond(std::move(response));

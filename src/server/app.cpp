@@ -35,6 +35,7 @@ void App::attach(io::Loop& loop, const http::Server& server) {
 }
 
 void App::finished(const http::Request& request, int status, io::Clock::duration elapsed) {
+    audit_.finished(request, status);
     // Scrapes are not counted, as in Zot.
     if (metrics_ && request.path != metrics_path_) {
         metrics_->observe(request, status, elapsed);
@@ -105,6 +106,7 @@ io::Task<void> App::handle(http::Exchange& exchange) {
             co_await store_.wait_loaded();
         }
         co_await registry_.handle(exchange, route);
+        audit_.note_user(request, exchange.user());
         co_return;
     }
     exchange.respond(registry::error_response_with_status(404, registry::ErrorCode::unsupported,

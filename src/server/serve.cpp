@@ -1,6 +1,7 @@
 #include <berth/server/serve.h>
 
 #include <berth/auth/authenticator.h>
+#include <berth/auth/policy.h>
 #include <berth/ext/search.h>
 #include <berth/http/server.h>
 #include <berth/io/log_sink.h>
@@ -52,10 +53,7 @@ void log_config_notes(const config::Config& config) {
     // Zot features berth will have but does not have yet: said once, so nobody relies on
     // them unknowingly.
     const std::pair<bool, std::string_view> pending[] = {
-        {config.storage.gc, "storage.gc"},
-        {!config.storage.retention.policies.empty(), "storage.retention"},
         {!config.storage.sub_paths.empty(), "storage.subPaths"},
-        {!config.log.audit.empty(), "log.audit"},
         {config.extensions.ui.enable, "extensions.ui"},
     };
     for (const auto& [configured, key] : pending) {
@@ -190,6 +188,55 @@ Expected<Lifecycle, std::string> start_lifecycle(io::Loop& loop, storage::Store&
     return lifecycle;
 }
 
+storage::KeepRules keep_rules(const config::KeepRules& rules) {
+    return storage::KeepRules{rules.most_recently_pushed_count, rules.most_recently_pulled_count,
+                              rules.pulled_within, rules.pushed_within};
+}
+
+storage::Retention retention_options(const config::Retention& retention) {
+    storage::Retention copied;
+    copied.dry_run = retention.dry_run;
+    copied.delay = retention.delay;
+    for (const config::RetentionPolicy& policy : retention.policies) {
+        storage::RetentionPolicy& target = copied.policies.emplace_back();
+        target.repositories = policy.repositories;
+        target.delete_referrers = policy.delete_referrers;
+        target.delete_untagged = policy.delete_untagged;
+        for (const config::KeepTagsRule& rule : policy.keep_tags) {
+            target.keep_tags.push_back(
+                storage::KeepTagsRule{rule.patterns, keep_rules(rule.rules)});
+        }
+        if (policy.keep_untagged) {
+            target.keep_untagged = keep_rules(*policy.keep_untagged);
+        }
+    }
+    return copied;
+}
+
+storage::LifecycleOptions gc_options(const config::Config& config, log::Sink* audit) {
+    storage::LifecycleOptions options;
+    options.gc = config.storage.gc;
+    options.gc_delay = config.storage.gc_delay;
+    options.gc_interval = config.storage.gc_interval;
+    if (const auto& window = config.storage.gc_time_window) {
+        options.gc_time_window = storage::TimeWindow{window->start_minute, window->end_minute};
+    }
+    options.retention = retention_options(config.storage.retention);
+    options.glob_match = &auth::glob_match;
+    options.audit = audit;
+    return options;
+}
+
+// Runs the loop until `task` is done: the usage statistics' last flush, after the loop stopped.
+void finish(io::Loop& loop, io::Task<void> task) {
+    bool done = false;
+    io::spawn(
+        std::move(task), [](void* flag) { *static_cast<bool*>(flag) = true; }, &done);
+    while (!done) {
+        loop.turn();
+    }
+}
+
 int run(const config::Config& config, io::LogSink& sink, const Prepared& prepared,
         const ext::BuildInfo& build) {
     auto loop = io::Loop::create(
@@ -210,7 +257,18 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
         authenticator = std::move(*created);
     }
     Access access(**loop, config, std::move(authenticator));
+    std::unique_ptr<io::LogSink> audit_sink;
+    if (!config.log.audit.empty()) {
+        std::string error;
+        audit_sink.reset(io::LogSink::open(config.log.audit, error));
+        if (!audit_sink) {
+            return cannot_start(error);
+        }
+        audit_sink->attach(**loop);
+    }
+    log::Sink* audit = audit_sink.get();
     App app(config, **store, access, build);
+    app.set_audit(audit);
     http::Server server(**loop, app, limits_from(config.berth), prepared.listening.fd);
     app.attach(**loop, server);
     Running running{loop->get(), &server, &app,
@@ -234,12 +292,17 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
     if (!lifecycle) {
         return cannot_start(lifecycle.error());
     }
+    (*store)->start_lifecycle(gc_options(config, audit));
     log::lifecycle("listening")
         .str("address", config.http.address)
         .num("port", prepared.listening.port)
         .unum("buffer_bytes", config.berth.receive_pool_bytes());
     (*loop)->run();
+    finish(**loop, (*store)->flush_usage());
     log::lifecycle("stopped");
+    if (audit_sink) {
+        audit_sink->detach();
+    }
     sink.detach();
     return 0;
 }

@@ -106,6 +106,7 @@ io::Task<Result<bool>> Store::mount_blob(std::string_view target, std::string_vi
     if (!repository) {
         co_return Unexpected(repository.error());
     }
+    auto pin = co_await impl_->pin_blob(digest);
     auto linked =
         co_await impl_->link_blob(layout::repository_blob(source, digest), target, digest);
     if (!linked) {
@@ -142,6 +143,7 @@ io::Task<Result<Ok>> Store::Impl::link_blob(std::string source, std::string_view
 
 io::Task<Result<Ok>> Store::Impl::commit_blob(std::string source, std::string_view repository,
                                               const oci::Digest& digest) {
+    auto pin = co_await pin_blob(digest);
     if (!(options.dedupe && options.hard_links)) {
         std::string directory = layout::repository_blob_dir(repository, digest.algorithm);
         auto made = co_await files::make_directories(loop, root_fd, directory);

@@ -187,6 +187,9 @@ io::Task<Result<PutManifestResult>> Store::put_manifest(std::string_view reposit
         co_return Unexpected(obtained.error());
     }
     Repository& repository = **obtained;
+    // Held from the check of the references to the index update, so that garbage collection
+    // (which judges blobs under the same lock) cannot unlink one in between.
+    auto guard = co_await repository.index_lock.lock();
     std::vector<oci::Digest> wanted;
     if (info.config) {
         wanted.push_back(info.config->digest);
@@ -210,7 +213,6 @@ io::Task<Result<PutManifestResult>> Store::put_manifest(std::string_view reposit
     if (!stored) {
         co_return Unexpected(stored.error());
     }
-    auto guard = co_await repository.index_lock.lock();
     std::string key = digest.str();
     auto tags = repository.tags;
     PutManifestResult result;
@@ -239,6 +241,7 @@ io::Task<Result<PutManifestResult>> Store::put_manifest(std::string_view reposit
         repository.manifests.emplace(key, std::move(entry));
     }
     impl_->cache_put(key, body);
+    impl_->note_push(repository_name, key);
     if (observer_ != nullptr) {
         observer_->manifest_put(repository_name, digest, body.size(), tag, info);
     }
@@ -295,6 +298,7 @@ io::Task<Result<Ok>> Store::delete_manifest(std::string_view repository_name,
     }
     repository->tags = std::move(tags);
     repository->manifests.erase(key);
+    impl_->note_manifest_gone(repository_name, key);
     if (observer_ != nullptr) {
         observer_->manifest_deleted(repository_name, digest);
     }

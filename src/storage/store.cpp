@@ -274,10 +274,13 @@ Expected<std::unique_ptr<Store>, std::string> Store::open(io::Loop& loop,
 
 io::Task<void> Store::load() {
     auto started = io::Clock::now();
+    co_await impl_->load_usage();
     co_await impl_->walk("");
     loaded_ = true;
     impl_->load_done.notify_all();
     impl_->schedule_expiry();
+    // Push times of manifests older than the statistics, from their files.
+    co_await impl_->fill_usage();
     auto elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(io::Clock::now() - started);
     log::info("repositories loaded")

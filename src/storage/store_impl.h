@@ -6,6 +6,8 @@
 #include <berth/storage/hasher.h>
 #include <berth/storage/store.h>
 
+#include "lifecycle_state.h"
+
 #include <list>
 #include <map>
 #include <unordered_map>
@@ -56,7 +58,8 @@ struct UploadLease::Session {
 
 struct Store::Impl {
     Impl(io::Loop& loop_ref, StoreOptions store_options)
-        : loop(loop_ref), options(std::move(store_options)), load_done(loop_ref) {}
+        : loop(loop_ref), options(std::move(store_options)), load_done(loop_ref),
+          lifecycle(loop_ref) {}
 
     io::Loop& loop;
     StoreOptions options;
@@ -107,6 +110,29 @@ struct Store::Impl {
     io::Task<void> walk(std::string directory);
     // Creations in progress, so that a second push to a new repository waits for the first.
     std::unordered_map<std::string, std::unique_ptr<io::Event>> creating;
+
+    // ---- usage statistics, GC and retention (usage.cpp, gc.cpp) ----
+    LifecycleState lifecycle;
+    // Waits while GC unlinks the digest, then keeps GC from it until the pin goes.
+    io::Task<BlobPin> pin_blob(const oci::Digest& digest);
+    void note_push(std::string_view repository, const std::string& digest);
+    void note_manifest_gone(std::string_view repository, const std::string& digest);
+    io::Task<void> load_usage();
+    io::Task<void> fill_usage();
+    io::Task<void> flush_usage();
+    io::Task<bool> write_usage(std::string text, bool whole);
+    void usage_timer_fired();
+    void gc_timer_fired();
+    io::Task<void> collect_garbage();
+    io::Task<bool> gc_repository(std::string name);
+    io::Task<bool> gc_apply(Repository& repository, const lifecycle::Plan& plan);
+    io::Task<bool> gc_repository_blobs(Repository& repository);
+    io::Task<bool> gc_shared_blobs();
+    io::Task<void> gc_uploads();
+    // 1 when unlinked, 0 when skipped (pinned, recent, gone), a negated errno on failure.
+    io::Task<int> gc_unlink_blob(std::string path, const std::string& digest);
+    void audit(std::string_view module, std::string_view repository, std::string_view kind,
+               std::string_view name, std::string_view reason);
 };
 
 StoreError io_failure(int error_number);

@@ -8,6 +8,7 @@
 #include <berth/http/server.h>
 #include <berth/registry/registry.h>
 #include <berth/server/access.h>
+#include <berth/server/audit.h>
 #include <berth/storage/store.h>
 
 #include <memory>
@@ -30,6 +31,9 @@ public:
     // Answers /v2/_zot/ext/{search,mgmt,userprefs} and /v2/_oci/ext/discover (search on).
     void set_search(ext::Search* search) { search_ = search; }
 
+    // log.audit: successful mutating requests go there (null: off).
+    void set_audit(log::Sink* sink) { audit_.set_sink(sink); }
+
     // Set once the repository index is loaded (Zot's /startupz meaning).
     void set_started() { started_ = true; }
     // Cleared when the server begins to shut down, so load balancers stop sending traffic.
@@ -45,6 +49,7 @@ private:
     std::unique_ptr<ext::Metrics> metrics_; // null when extensions.metrics is off
     std::string metrics_path_;
     ext::Search* search_ = nullptr;
+    AuditLog audit_;
     bool started_ = false;
     bool ready_ = false;
 };

@@ -24,6 +24,7 @@
 #include <berth/io/task.h>
 #include <berth/oci/manifest.h>
 #include <berth/oci/names.h>
+#include <berth/storage/lifecycle.h>
 #include <berth/util/expected.h>
 
 #include <chrono>
@@ -234,6 +235,19 @@ public:
     // One observer at most; null stops the notifications.
     void set_observer(StoreObserver* observer) { observer_ = observer; }
     StoreObserver* observer() const { return observer_; }
+
+    // ---- usage statistics, garbage collection, retention (lifecycle.h) ---------------
+    // When the manifest was last pushed and pulled in the repository; zeros when unknown.
+    ManifestUsage usage(std::string_view repository, const oci::Digest& digest) const;
+    // A manifest GET served the manifest: cheap, persisted in batches.
+    void note_pull(std::string_view repository, const oci::Digest& digest);
+    // Writes the statistics not on disk yet (at shutdown; a timer does it meanwhile).
+    io::Task<void> flush_usage();
+    // Runs GC and retention every gc_interval from now on (when options.gc).
+    void start_lifecycle(LifecycleOptions options);
+    // One GC and retention pass over every repository, now.
+    io::Task<void> collect_garbage();
+    const GcStats& gc_stats() const;
 
 private:
     friend class UploadLease;
