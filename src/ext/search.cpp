@@ -150,9 +150,19 @@ public:
                                              const oci::Digest& subject) const override {
         return search_.store_.referrers(repository, subject);
     }
-    // Push and pull statistics are not kept by the store yet: nothing to report.
-    std::optional<ImageUsage> usage(std::string_view, const oci::Digest&) const override {
-        return std::nullopt;
+    std::optional<ImageUsage> usage(std::string_view repository,
+                                    const oci::Digest& digest) const override {
+        storage::ManifestUsage kept = search_.store_.usage(repository, digest);
+        constexpr std::int64_t ns = 1'000'000'000;
+        ImageUsage usage;
+        usage.downloads = kept.pull_count;
+        if (kept.pushed_at_unix != 0) {
+            usage.pushed_ns = kept.pushed_at_unix * ns;
+        }
+        if (kept.pulled_at_unix != 0) {
+            usage.pulled_ns = kept.pulled_at_unix * ns;
+        }
+        return usage;
     }
     const std::vector<HistoryEntry>* history(Sym config_digest) const override {
         auto found = search_.history_index_.find(search_.index_.digest(config_digest));

@@ -558,6 +558,17 @@ class StatefulSearchTest(unittest.TestCase):
             registry.push("public/alpine", "edge", APP_CONFIG, [LAYER2])
             _, app_digest = registry.push("public/app", "1.0", APP_CONFIG, [LAYER1, LAYER3])
             client = Client(berth.port)
+            for _ in range(2):
+                pulled = client.request("GET", "/v2/public/alpine/manifests/3.19",
+                                        headers={"Accept": OCI_MANIFEST, **auth("alice")})
+                self.assertEqual(pulled.status, 200)
+            usage = self.query(client, '{Image(image: "public/alpine:3.19") {DownloadCount '
+                               "PushTimestamp LastPullTimestamp Manifests {DownloadCount}}}",
+                               "alice")["Image"]
+            self.assertEqual(usage["DownloadCount"], 2)
+            self.assertEqual(usage["Manifests"], [{"DownloadCount": 2}])
+            self.assertRegex(usage["PushTimestamp"], r"^20\d\d-\d\d-\d\dT.*Z$")
+            self.assertRegex(usage["LastPullTimestamp"], r"^20\d\d-\d\d-\d\dT.*Z$")
             tags = '{ImageList(repo: "") {Results {RepoName Tag Digest LastUpdated}}}'
             before = self.query(client, tags, "alice")["ImageList"]["Results"]
             self.assertEqual(len(before), 3)
