@@ -1,5 +1,7 @@
 #include "graphql_lexer.h"
 
+#include <berth/util/percent.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -18,19 +20,6 @@ bool is_digit(char c) {
 
 bool is_name_char(char c) {
     return is_name_start(c) || is_digit(c);
-}
-
-int hex_value(char c) {
-    if (is_digit(c)) {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
 }
 
 void append_utf8(std::string& out, std::uint32_t code) {
@@ -224,7 +213,7 @@ bool Lexer::escape(std::string& out) {
         }
         std::int32_t value = 0;
         for (std::size_t i = 1; i <= 4; ++i) {
-            int digit = hex_value(source_[at + i]);
+            int digit = util::hex_value(source_[at + i]);
             if (digit < 0) {
                 return -1;
             }

@@ -3,9 +3,7 @@
 #include <berth/util/percent.h>
 
 namespace berth::util {
-namespace {
 
-// -1 for a character that is not a hex digit.
 int hex_value(char c) {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -18,6 +16,8 @@ int hex_value(char c) {
     }
     return -1;
 }
+
+namespace {
 
 bool is_unreserved(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||

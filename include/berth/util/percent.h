@@ -14,6 +14,9 @@
 
 namespace berth::util {
 
+// The value of a hex digit, or -1 for a character that is not one.
+int hex_value(char c);
+
 enum class PercentError : std::uint8_t {
     malformed_escape, // `%` not followed by two hex digits
     nul_byte,         // a NUL, escaped or raw: it would truncate any C string built from the value
