@@ -170,11 +170,31 @@ Store::Impl::write_index(Repository& repository,
 
 io::Task<Result<Repository*>> Store::Impl::obtain(std::string_view name_view) {
     std::string name(name_view);
-    if (Repository* existing = find(name)) {
-        co_return existing;
+    // Two pushes to a new repository arrive together (a client uploads its layers in
+    // parallel): the second waits for the first's layout instead of racing it on disk, where
+    // its O_EXCL open of index.json could fail before the first one has registered it.
+    while (true) {
+        if (Repository* existing = find(name)) {
+            co_return existing;
+        }
+        auto pending = creating.find(name);
+        if (pending == creating.end()) {
+            break;
+        }
+        co_await pending->second->wait();
     }
+    io::Event created(loop);
+    creating.emplace(name, &created);
+    auto result = co_await create_repository(name);
+    creating.erase(name);
+    created.notify_all();
+    co_return result;
+}
+
+io::Task<Result<Repository*>> Store::Impl::create_repository(std::string name) {
     auto made = co_await files::make_directories(
         loop, root_fd, layout::repository_blob_dir(name, oci::DigestAlgorithm::sha256));
+    // The startup walk may have loaded it meanwhile (a push that came before the walk did).
     if (Repository* existing = find(name)) {
         co_return existing;
     }

@@ -79,6 +79,7 @@ struct Store::Impl {
     Repository* find(std::string_view name) const;
     // Finds the repository, creating its layout on disk first when it is new.
     io::Task<Result<Repository*>> obtain(std::string_view name);
+    io::Task<Result<Repository*>> create_repository(std::string name);
     io::Task<Result<Ok>> write_index(Repository& repository,
                                      const std::map<std::string, std::string, std::less<>>& tags,
                                      const std::vector<const ManifestEntry*>& manifests);
@@ -109,7 +110,8 @@ struct Store::Impl {
     io::Task<void> load_repository(std::string name);
     io::Task<void> walk(std::string directory);
     // Creations in progress, so that a second push to a new repository waits for the first.
-    std::unordered_map<std::string, std::unique_ptr<io::Event>> creating;
+    // The event is owned by the creating coroutine; the map only lends it to waiters.
+    std::unordered_map<std::string, io::Event*> creating;
 
     // ---- usage statistics, GC and retention (usage.cpp, gc.cpp) ----
     LifecycleState lifecycle;

@@ -989,6 +989,12 @@ def flow_big_roundtrip(env, registry, creds):
             "bytes": sum(d["size"] for d in image_blobs(manifest))}
 
 
+def lines_mentioning(log, digest):
+    """The lines of a client's debug log that name one digest, to show why it chose to upload."""
+    hex_part = digest.split(":", 1)[-1][:16]
+    return "\n".join(line for line in log.splitlines() if hex_part in line)
+
+
 @flow
 def flow_cross_repo_mount(env, registry, creds):
     """skopeo copy docker://R/big → docker://R/bigmount. The client's own debug log must show
@@ -1009,7 +1015,9 @@ def flow_cross_repo_mount(env, registry, creds):
     uploaded = set(re.findall(r"Upload of layer (sha256:[0-9a-f]{64}) complete", debug))
     skipped = set(re.findall(r"Skipping blob (sha256:[0-9a-f]{64}) \(already present\)", debug))
     for layer in manifest["layers"]:
-        require(layer["digest"] not in uploaded, f"layer {layer['digest']} was uploaded again")
+        require(layer["digest"] not in uploaded,
+                f"layer {layer['digest']} was uploaded again; the client said:\n"
+                + lines_mentioning(debug, layer["digest"]))
         require(layer["digest"] in skipped,
                 f"the client did not report layer {layer['digest']} as already present")
     check_registry_serves_blobs(registry, target, manifest, creds)

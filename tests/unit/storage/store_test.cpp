@@ -275,6 +275,36 @@ TEST_CASE("store: a mount links the source's blob; a missing one is refused") {
     CHECK(!run(*f.loop, f.store->mount_blob("target", "nowhere", digest)).value());
 }
 
+TEST_CASE("store: concurrent mounts into a new repository all succeed") {
+    // A client mounts its layers in parallel; each mount may be the one that creates the
+    // repository, and none of them may fail because another is creating it.
+    Fixture f;
+    std::vector<oci::Digest> digests;
+    for (int layer = 0; layer < 8; layer++) {
+        std::string bytes = "layer " + std::to_string(layer);
+        REQUIRE(f.push_blob("source", bytes).has_value());
+        digests.push_back(sha256(bytes));
+    }
+    for (int round = 0; round < 20; round++) {
+        std::string target = "target" + std::to_string(round);
+        int finished = 0;
+        int mounted = 0;
+        auto mount = [](storage::Store& store, std::string repository, oci::Digest digest,
+                        int& done, int& linked) -> io::Task<void> {
+            auto result = co_await store.mount_blob(repository, "source", digest);
+            linked += (result && *result) ? 1 : 0;
+            done++;
+        };
+        for (const oci::Digest& digest : digests) {
+            io::spawn(mount(*f.store, target, digest, finished, mounted));
+        }
+        while (finished < static_cast<int>(digests.size())) {
+            f.loop->turn();
+        }
+        CHECK(mounted == static_cast<int>(digests.size()));
+    }
+}
+
 TEST_CASE("store: a cancelled upload leaves nothing behind") {
     Fixture f;
     auto started = run(*f.loop, f.store->start_upload("a", oci::DigestAlgorithm::sha256));
