@@ -16,15 +16,20 @@ packages_of() { sed -n 's/^APT_PACKAGES = "\(.*\)"$/\1/p' "$here/$1" 2>/dev/null
 client_packages=$(packages_of tests/integration/realclients.py)
 deploy_packages=$(packages_of tests/integration/test_deploy.py)
 bench_packages=$(packages_of bench/run.py)
+# The web UI's browser tests: Debian's Chromium driven by playwright-core from npm (tests/ui).
+ui_packages="chromium nodejs"
+# A Node.js from elsewhere (NodeSource) carries its own npm and conflicts with Debian's.
+command -v npm >/dev/null 2>&1 || ui_packages="$ui_packages npm"
 test="python3 curl clang clang-format libclang-rt-14-dev golang-github-containers-common
-      crun $client_packages $deploy_packages"
+      crun $client_packages $deploy_packages $ui_packages"
 
 wanted=""
+npm_install=""
 for set in "$@"; do
     case "$set" in
     build) wanted="$wanted $build" ;;
     run) wanted="$wanted $build $run" ;;
-    test) wanted="$wanted $build $run $test" ;;
+    test) wanted="$wanted $build $run $test"; npm_install=1 ;;
     bench) wanted="$wanted $build $run $bench_packages" ;;
     *) echo "unknown package set: $set" >&2; exit 2 ;;
     esac
@@ -36,7 +41,17 @@ for package in $wanted; do
         missing="$missing $package"
     fi
 done
+# playwright-core at the version tests/ui/package-lock.json pins, when it is not there yet.
+npm_ci() {
+    local ui="$here/tests/ui"
+    if [ -n "$npm_install" ] && [ -f "$ui/package-lock.json" ] &&
+        [ ! -f "$ui/node_modules/playwright-core/package.json" ]; then
+        (cd "$ui" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+}
+
 if [ -z "$missing" ]; then
+    npm_ci
     exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -48,3 +63,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+npm_ci

@@ -223,6 +223,14 @@ void Authenticator::remember(const Key& key, const std::string& user) {
     }
 }
 
+std::uint64_t Authenticator::credential_stamp(std::string_view user) const {
+    auto known = hashes_.find(user);
+    if (known == hashes_.end()) {
+        return 0;
+    }
+    return XXH3_64bits_withSeed(known->second.data(), known->second.size(), seed_) | 1;
+}
+
 bool Authenticator::too_many_failures(std::string_view client) {
     auto found = failures_.find(std::string(client));
     if (found == failures_.end()) {

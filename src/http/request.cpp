@@ -62,4 +62,47 @@ std::string_view method_name(Method method) {
     return "OTHER";
 }
 
+bool etag_listed(const Request& request, std::string_view field, std::string_view etag) {
+    bool matched = false;
+    request.each_header(field, [&](std::string_view value) {
+        while (!value.empty() && !matched) {
+            const std::size_t comma = value.find(',');
+            std::string_view item = value.substr(0, comma);
+            value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+            while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
+                item.remove_prefix(1);
+            }
+            while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
+                item.remove_suffix(1);
+            }
+            // Weak comparison (RFC 9110 §13.1.2): a W/ prefix does not matter here.
+            if (item.starts_with("W/")) {
+                item.remove_prefix(2);
+            }
+            matched = item == "*" || item == etag;
+        }
+    });
+    return matched;
+}
+
+std::string_view cookie(const Request& request, std::string_view name) {
+    std::string_view found;
+    request.each_header("cookie", [&](std::string_view value) {
+        while (!value.empty() && found.empty()) {
+            const std::size_t semicolon = value.find(';');
+            std::string_view pair = value.substr(0, semicolon);
+            value = semicolon == std::string_view::npos ? std::string_view{}
+                                                        : value.substr(semicolon + 1);
+            while (!pair.empty() && pair.front() == ' ') {
+                pair.remove_prefix(1);
+            }
+            const std::size_t equals = pair.find('=');
+            if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
+                found = pair.substr(equals + 1);
+            }
+        }
+    });
+    return found;
+}
+
 } // namespace berth::http

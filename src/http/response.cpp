@@ -37,6 +37,8 @@ std::string_view reason_phrase(int status) {
         return "Partial Content";
     case 301:
         return "Moved Permanently";
+    case 302:
+        return "Found";
     case 304:
         return "Not Modified";
     case 307:

@@ -40,8 +40,7 @@ http::Response failure_response(const Context& context, const storage::StoreErro
 
 // `"<digest>"`, the ETag of a blob or manifest.
 std::string entity_tag(std::string_view digest);
-// True when the If-Match or If-None-Match header `field` lists `etag`, or is `*`.
-bool etag_listed(const http::Request& request, std::string_view field, std::string_view etag);
+using http::etag_listed;
 // True when If-None-Match names `etag`: a GET or HEAD is then answered with a 304.
 inline bool none_match(const http::Request& request, std::string_view etag) {
     return etag_listed(request, "If-None-Match", etag);

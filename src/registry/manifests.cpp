@@ -165,8 +165,11 @@ io::Task<void> get_manifest(Context& context) {
         context.exchange.respond(failure_response(context, manifest.error()));
         co_return;
     }
-    // A pull for retention's statistics (HEAD and 304 are not: Zot counts GETs).
-    context.store.note_pull(name, manifest->digest);
+    // A pull for retention's statistics (HEAD and 304 are not: Zot counts GETs). The web UI
+    // reading a manifest to show it is no pull: it must not keep an image from retention.
+    if (!context.request().has_header("X-ZOT-API-CLIENT")) {
+        context.store.note_pull(name, manifest->digest);
+    }
     http::Response response = manifest_headers(200, manifest->digest.str());
     response.body(std::move(manifest->body), manifest->media_type);
     context.exchange.respond(std::move(response));

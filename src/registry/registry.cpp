@@ -320,29 +320,6 @@ std::string entity_tag(std::string_view digest) {
     return tag;
 }
 
-bool etag_listed(const http::Request& request, std::string_view field, std::string_view etag) {
-    bool matched = false;
-    request.each_header(field, [&](std::string_view value) {
-        while (!value.empty() && !matched) {
-            const std::size_t comma = value.find(',');
-            std::string_view item = value.substr(0, comma);
-            value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
-            while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-                item.remove_prefix(1);
-            }
-            while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-                item.remove_suffix(1);
-            }
-            // Weak comparison (RFC 9110 §13.1.2): a W/ prefix does not matter here.
-            if (item.starts_with("W/")) {
-                item.remove_prefix(2);
-            }
-            matched = item == "*" || item == etag;
-        }
-    });
-    return matched;
-}
-
 http::Response not_modified(std::string_view digest) {
     http::Response response = api_response(304);
     response.header("ETag", entity_tag(digest));

@@ -1,5 +1,6 @@
 #include <berth/server/access.h>
 
+#include <berth/ext/ui.h>
 #include <berth/io/ops.h>
 #include <berth/registry/respond.h>
 
@@ -23,6 +24,12 @@ config::Action action_of(registry::RepositoryAction action) {
     return config::Action::read;
 }
 
+// Web UI sessions at once; beyond it the one closest to expiry ends. A login from every
+// device of a household many times over.
+constexpr std::size_t sessions_max = 1024;
+// A session ends this long after its login, whatever happens meanwhile.
+constexpr std::chrono::hours session_lifetime{12};
+
 std::size_t authorization_headers(const http::Request& request) {
     std::size_t count = 0;
     request.each_header("authorization", [&](std::string_view) { count++; });
@@ -38,6 +45,10 @@ Access::Access(io::Loop& loop, const config::Config& config,
     if (config.http.rate_limit) {
         rate_limiter_.emplace(*config.http.rate_limit);
     }
+    if (authenticator_ != nullptr && config.extensions.ui.enable &&
+        config.extensions.search.enable) {
+        sessions_ = std::make_unique<auth::Sessions>(sessions_max, session_lifetime);
+    }
 }
 
 auth::Identity Access::identity_of(const http::Exchange& exchange) {
@@ -48,7 +59,10 @@ auth::Identity Access::identity_of(const http::Exchange& exchange) {
 void Access::challenge(http::Exchange& exchange, std::string message) {
     http::Response response =
         registry::error_response(registry::ErrorCode::unauthorized, std::move(message));
-    response.header("WWW-Authenticate", "Basic realm=\"" + realm_ + "\"");
+    // Not to the web UI: a browser answers a Basic challenge with its own login dialog.
+    if (!exchange.request().has_header(ext::ui_client_header)) {
+        response.header("WWW-Authenticate", "Basic realm=\"" + realm_ + "\"");
+    }
     exchange.respond(std::move(response));
 }
 
@@ -81,9 +95,19 @@ io::Task<std::optional<auth::Identity>> Access::identify(http::Exchange& exchang
         co_return auth::Identity{};
     }
     const http::Request& request = exchange.request();
-    if (authorization_headers(request) > 1) {
+    const std::size_t authorizations = authorization_headers(request);
+    if (authorizations > 1) {
         challenge(exchange, "more than one Authorization header");
         co_return std::nullopt;
+    }
+    if (authorizations == 0 && sessions_) {
+        if (std::optional<std::string> user = session_user(request)) {
+            if (!cookie_request_allowed(exchange)) {
+                co_return std::nullopt;
+            }
+            exchange.set_user(*user);
+            co_return auth::Identity{true, std::move(*user)};
+        }
     }
     auth::Verdict verdict =
         co_await authenticator_->authenticate(request.header("authorization"), request.peer);

@@ -1,5 +1,6 @@
 #include <berth/server/app.h>
 
+#include <berth/ext/ui.h>
 #include <berth/registry/respond.h>
 #include <berth/registry/routes.h>
 
@@ -80,6 +81,14 @@ io::Task<void> App::handle(http::Exchange& exchange) {
     }
     if (metrics_ && path == metrics_path_ && read_only) {
         co_await serve_metrics(exchange);
+        co_return;
+    }
+    if (ui_ && ext::ui_serves(path)) {
+        ext::serve_ui(exchange);
+        co_return;
+    }
+    if (ui_ && Access::serves_session(path)) {
+        co_await access_.session_endpoint(exchange);
         co_return;
     }
     registry::Route route = registry::parse_route(path);

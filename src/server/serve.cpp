@@ -54,7 +54,6 @@ void log_config_notes(const config::Config& config) {
     // them unknowingly.
     const std::pair<bool, std::string_view> pending[] = {
         {!config.storage.sub_paths.empty(), "storage.subPaths"},
-        {config.extensions.ui.enable, "extensions.ui"},
     };
     for (const auto& [configured, key] : pending) {
         if (configured) {
@@ -282,6 +281,7 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
         search =
             std::make_unique<ext::Search>(**loop, **store, access, search_options(config, build));
         app.set_search(search.get());
+        app.set_ui(config.extensions.ui.enable); // the config requires search for it
     }
     // Requests are served while the index loads; /startupz turns 200 when it is done.
     io::spawn(

@@ -62,6 +62,9 @@ public:
 
     const AuthenticatorStats& stats() const { return stats_; }
     std::chrono::seconds fail_delay() const { return fail_delay_; }
+    // A fingerprint of the user's htpasswd entry, 0 when there is none; it changes when the
+    // password does, so a web session can end then.
+    std::uint64_t credential_stamp(std::string_view user) const;
 
 private:
     struct Key {

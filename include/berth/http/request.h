@@ -51,4 +51,11 @@ struct Request {
 
 std::string_view method_name(Method method);
 
+// True when the If-Match or If-None-Match header `field` lists `etag`, or is `*` (weak
+// comparison: a W/ prefix does not matter).
+bool etag_listed(const Request& request, std::string_view field, std::string_view etag);
+
+// The value of the cookie `name` in the Cookie header(s), or empty.
+std::string_view cookie(const Request& request, std::string_view name);
+
 } // namespace berth::http

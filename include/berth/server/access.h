@@ -7,6 +7,7 @@
 #include <berth/auth/authenticator.h>
 #include <berth/auth/policy.h>
 #include <berth/auth/rate_limiter.h>
+#include <berth/auth/sessions.h>
 #include <berth/config/config.h>
 #include <berth/ext/search.h>
 #include <berth/http/server.h>
@@ -42,6 +43,13 @@ public:
     io::Task<void> base(http::Exchange& exchange);
     io::Task<bool> may_scrape_metrics(http::Exchange& exchange);
 
+    // The web UI's login (extensions.ui): POST /zot/auth/login checks Basic credentials like any
+    // request and answers with a session cookie, POST /zot/auth/logout ends the session, GET
+    // /zot/auth/session names the user the cookie stands for. Requests carrying the cookie are
+    // then that user (access_session.cpp).
+    static bool serves_session(std::string_view path);
+    io::Task<void> session_endpoint(http::Exchange& exchange);
+
     bool authentication_on() const { return authenticator_ != nullptr; }
     const auth::Authenticator* authenticator() const { return authenticator_.get(); }
 
@@ -50,12 +58,21 @@ private:
     void deny(http::Exchange& exchange, const std::string& repository);
     io::Task<void> fail_delay();
     static auth::Identity identity_of(const http::Exchange& exchange);
+    // The user of a live session cookie on the request, or nothing.
+    std::optional<std::string> session_user(const http::Request& request);
+    // For a cookie-authenticated request: false (and answered 403) when it would change
+    // something without the UI's header.
+    bool cookie_request_allowed(http::Exchange& exchange);
+    io::Task<void> login(http::Exchange& exchange);
+    void logout(http::Exchange& exchange);
+    void whoami(http::Exchange& exchange);
 
     io::Loop& loop_;
     std::string realm_;
     std::unique_ptr<auth::Authenticator> authenticator_;
     auth::Policy policy_;
     std::optional<auth::RateLimiter> rate_limiter_;
+    std::unique_ptr<auth::Sessions> sessions_; // web UI with authentication on; else null
 };
 
 } // namespace berth::server

@@ -1,5 +1,6 @@
 // The top of berth: what each request path is for. `/v2/…` goes to the registry, health and
-// metrics paths to their handlers, anything else is a 404 with an OCI error body.
+// metrics paths to their handlers, the web UI's to it, anything else is a 404 with an OCI error
+// body.
 #pragma once
 
 #include <berth/config/config.h>
@@ -30,6 +31,8 @@ public:
 
     // Answers /v2/_zot/ext/{search,mgmt,userprefs} and /v2/_oci/ext/discover (search on).
     void set_search(ext::Search* search) { search_ = search; }
+    // extensions.ui: the web UI at /ui/ and its login endpoints under /zot/auth/.
+    void set_ui(bool on) { ui_ = on; }
 
     // log.audit: successful mutating requests go there (null: off).
     void set_audit(log::Sink* sink) { audit_.set_sink(sink); }
@@ -50,6 +53,7 @@ private:
     std::string metrics_path_;
     ext::Search* search_ = nullptr;
     AuditLog audit_;
+    bool ui_ = false;
     bool started_ = false;
     bool ready_ = false;
 };
