@@ -201,6 +201,9 @@ async function deleteTags(page) {
   await page.getByRole("button", { name: `Delete tag ${keep}` }).click();
   await page.locator("#flash .error", { hasText: "failed" }).waitFor();
   assert.deepEqual(await tagsOnServer(repo), [keep]);
+  // The 401 makes the page ask whether the session still holds: the header says it ended.
+  await page.locator("#flash .error", { hasText: "session has ended" }).waitFor();
+  await page.locator("#account a", { hasText: "Log in" }).waitFor();
   await shot(page, "8-delete-refused");
 }
 

@@ -25,6 +25,12 @@ async function failure(response) {
   return new ApiError(response.status, message);
 }
 
+// Called with every 401: the session may have ended (expired, logged out elsewhere).
+let unauthorized = () => {};
+export function onUnauthorized(callback) {
+  unauthorized = callback;
+}
+
 async function call(method, path, options = {}) {
   const response = await fetch(path, {
     method,
@@ -34,6 +40,7 @@ async function call(method, path, options = {}) {
     body: options.body,
     headers: { ...headers, ...(options.headers || {}) },
   });
+  if (response.status === 401) unauthorized();
   if (!response.ok) throw await failure(response);
   return response;
 }

@@ -10,9 +10,16 @@ const flashBox = document.getElementById("flash");
 let generation = 0;
 let back = "#/";
 
+// Messages above the page until dismissed or the page changes; "" clears them.
 function flash(message) {
-  fill(flashBox, message ? h("p", { class: "error", role: "alert" }, message,
-    h("button", { type: "button", class: "link", onclick: () => flash("") }, "Dismiss")) : null);
+  if (!message) {
+    fill(flashBox);
+    return;
+  }
+  const line = h("p", { class: "error", role: "alert" }, message);
+  line.appendChild(h("button", { type: "button", class: "link", onclick: () => line.remove() },
+    "Dismiss"));
+  flashBox.appendChild(line);
 }
 
 function renderAccount() {
@@ -85,7 +92,23 @@ function route(moved) {
     ? `${first}${second ? ":" + second : ""} · berth` : "berth";
 }
 
+// A 401 while the header says "logged in": ask berth whether the session still holds.
+async function recheckSession() {
+  if (!state.authOn || !state.user) return;
+  try {
+    const name = await api.currentUser();
+    if (name !== state.user) {
+      state.user = name;
+      renderAccount();
+      if (!name) flash("Your session has ended; log in again.");
+    }
+  } catch {
+    // berth unreachable: the page shows that error already
+  }
+}
+
 async function start() {
+  api.onUnauthorized(recheckSession);
   try {
     const auth = await api.authConfig();
     state.authOn = Boolean(auth && auth.htpasswd);

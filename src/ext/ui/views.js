@@ -171,7 +171,12 @@ export async function repository(ctx, repo) {
   const summary = info.Summary || {};
   const images = (info.Images || []).filter((image) => image.Tag)
     .sort((a, b) => String(b.PushTimestamp).localeCompare(String(a.PushTimestamp)));
-  const reload = () => repository(ctx, repo);
+  // After a delete the button is gone: keyboard focus goes back to the page's heading.
+  const reload = async () => {
+    await repository(ctx, repo);
+    const title = ctx.main.querySelector("h1");
+    if (title && ctx.live()) title.focus();
+  };
   const table = h("table", { class: "tags" },
     h("caption", { class: "offscreen" }, `Tags of ${repo}`),
     h("thead", {}, h("tr", {}, ["Tag", "Platforms", "Size", "Pushed", "Last pulled", "Digest",
