@@ -96,6 +96,9 @@ std::string_view cookie(const Request& request, std::string_view name) {
             while (!pair.empty() && pair.front() == ' ') {
                 pair.remove_prefix(1);
             }
+            while (!pair.empty() && pair.back() == ' ') {
+                pair.remove_suffix(1);
+            }
             const std::size_t equals = pair.find('=');
             if (equals != std::string_view::npos && pair.substr(0, equals) == name) {
                 found = pair.substr(equals + 1);

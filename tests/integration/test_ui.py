@@ -94,8 +94,10 @@ class AssetTest(unittest.TestCase):
             self.assertEqual(response.header("Cache-Control"), "no-cache", name)
             self.check_security_headers(response)
         self.assertEqual(self.get("/ui/index.html").body, self.get("/ui/").body)
-        # The figure docs/ui.md states; update it there when the UI grows.
+        # The README states the size; it must follow the files.
         print(f"web UI: {len(UI_FILES)} files, {total} bytes", file=sys.stderr)
+        with open(os.path.join(SOURCE_ROOT, "README.md")) as f:
+            self.assertIn(f"{total / 1000:.1f} KB in {len(UI_FILES)} files", f.read())
 
     def test_etag_and_conditional_requests(self):
         first = self.get("/ui/app.js")
