@@ -89,6 +89,7 @@ io::Task<void> App::handle(http::Exchange& exchange) {
     }
     if (ui_ && Access::serves_session(path)) {
         co_await access_.session_endpoint(exchange);
+        audit_.note_user(request, exchange.user()); // a login is audited with its user
         co_return;
     }
     registry::Route route = registry::parse_route(path);

@@ -184,7 +184,10 @@ class LoginTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         config = {**ON, "http": {"accessControl": ACCESS}}
-        cls.berth = Berth(config=config, users=USERS).start()
+        cls.berth = Berth(config=config, users=USERS)
+        cls.audit = os.path.join(cls.berth.dir, "audit.log")
+        cls.berth.config["log"]["audit"] = cls.audit
+        cls.berth.start()
         cls.client = Client(cls.berth.port)
         for repo in ("public/app", "private/secret", "private/other"):
             for tag in ("v1", "v2"):
@@ -259,6 +262,14 @@ class LoginTest(unittest.TestCase):
         cookie = {"Cookie": "theme=dark; berth_session=" + session_cookie(response)}
         self.assertEqual(self.client.request("GET", "/zot/auth/session", headers=cookie).json(),
                          {"user": "alice"})
+
+    def test_logins_are_audited_with_their_user(self):
+        self.session("bob")
+        with open(self.audit) as f:
+            entries = [json.loads(line) for line in f]
+        logins = [e for e in entries if e["object"] == "/zot/auth/login"]
+        self.assertIn("bob", [e["subject"] for e in logins])
+        self.assertEqual({e["status"] for e in logins}, {200})
 
     def test_refused_logins(self):
         # Without the UI's header (a form another site posts) and without credentials.
