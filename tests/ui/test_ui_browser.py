@@ -5,8 +5,8 @@ cached test images of tests/integration/realclients.py) and, through the OCI API
 hostile labels and a referrer; then runs e2e.mjs, which walks the pages and saves a screenshot
 of each in $BERTH_UI_ARTIFACTS (the build directory's tests/ui-artifacts when meson runs it).
 
-Skips (exit 77) only when Chromium, node or skopeo is not installed or it cannot run as root;
-deploy/install-deps.sh installs them and runs `npm ci` here.
+Skips (exit 77) only when Chromium, node or the container clients are not installed or it
+cannot run as root; deploy/install-deps.sh installs them and runs `npm ci` here.
 """
 
 import json
@@ -42,8 +42,12 @@ def missing():
         return f"Chromium not installed at {CHROMIUM}"
     if shutil.which("node") is None:
         return "node not installed"
-    if realclients.missing_binaries(["skopeo"]):
-        return "skopeo not installed"
+    if realclients.missing_binaries(["skopeo", "buildah"]):
+        return "skopeo or buildah not installed"
+    if not realclients.ImageCache().complete():
+        absent = realclients.missing_binaries(["podman", "umoci"])
+        if absent:
+            return f"cannot build the test images without {', '.join(absent)}"
     return realclients.isolation_problem()
 
 
