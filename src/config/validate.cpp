@@ -1,6 +1,7 @@
 #include "sections.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace berth::config::detail {
 namespace {
@@ -164,3 +165,23 @@ bool validate(Reader& reader, const Config& config) {
 }
 
 } // namespace berth::config::detail
+
+namespace berth::config {
+
+std::vector<StoreLayout> store_layouts(const Storage& storage) {
+    std::vector<StoreLayout> layouts{StoreLayout{&storage, {}}};
+    std::vector<std::string> directories{detail::clean_path(storage.root_directory)};
+    for (const auto& [route, store] : storage.sub_paths) {
+        std::string directory = detail::clean_path(store.root_directory);
+        auto known = std::find(directories.begin(), directories.end(), directory);
+        if (known == directories.end()) {
+            directories.push_back(std::move(directory));
+            layouts.push_back(StoreLayout{&store, {route}});
+        } else {
+            layouts[static_cast<std::size_t>(known - directories.begin())].routes.push_back(route);
+        }
+    }
+    return layouts;
+}
+
+} // namespace berth::config

@@ -9,7 +9,7 @@
 
 namespace berth::ext {
 
-Search::Search(io::Loop& loop, storage::Store& store, SearchAccess& access, SearchOptions options)
+Search::Search(io::Loop& loop, storage::Stores store, SearchAccess& access, SearchOptions options)
     : loop_(loop), store_(store), access_(access), options_(std::move(options)),
       built_event_(loop) {
     load_preferences();

@@ -9,6 +9,7 @@
 #include <berth/registry/registry.h>
 #include <berth/registry/routes.h>
 #include <berth/storage/store.h>
+#include <berth/storage/stores.h>
 #include <berth/util/percent.h>
 
 #include <cstdint>
@@ -21,9 +22,10 @@ struct Context {
     http::Exchange& exchange;
     const Route& route; // valid: no error, a name and a reference where the kind has them
     const util::QueryParams& query;
-    storage::Store& store;
+    storage::Store& store; // the store that holds route.name
     const RegistryOptions& options;
-    Authorizer* authorizer; // null: everything allowed
+    Authorizer* authorizer;        // null: everything allowed
+    const storage::Stores& stores; // every store: the catalog, mounts between repositories
 
     const http::Request& request() const { return exchange.request(); }
     bool head() const { return request().method == http::Method::head; }

@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace berth::registry {
@@ -203,8 +204,8 @@ AccessNeed required_access(const Route& route, http::Method method, const util::
     return need;
 }
 
-Registry::Registry(storage::Store& store, const RegistryOptions& options)
-    : store_(store), options_(options) {}
+Registry::Registry(storage::Stores stores, const RegistryOptions& options)
+    : stores_(std::move(stores)), options_(options) {}
 
 io::Task<void> Registry::handle(http::Exchange& exchange, const Route& route) {
     const Method method = exchange.request().method;
@@ -228,18 +229,19 @@ io::Task<void> Registry::handle(http::Exchange& exchange, const Route& route) {
         exchange.respond(route_error_response(route, method));
         co_return;
     }
-    if (needs_loaded_index(route) && !store_.loaded()) {
-        co_await store_.wait_loaded();
+    if (needs_loaded_index(route) && !stores_.loaded()) {
+        co_await stores_.wait_loaded();
     }
     const util::QueryParams query = util::parse_query(exchange.request().query);
-    const AccessNeed need = required_access(route, method, query, store_);
+    storage::Store& store = stores_.route(route.name);
+    const AccessNeed need = required_access(route, method, query, store);
     if (authorizer_ != nullptr) {
         const bool allowed = co_await authorizer_->authorize(exchange, need);
         if (!allowed) {
             co_return;
         }
     }
-    detail::Context context{exchange, route, query, store_, options_, authorizer_};
+    detail::Context context{exchange, route, query, store, options_, authorizer_, stores_};
     co_await dispatch(context);
 }
 

@@ -71,27 +71,6 @@ http::Response listing(std::string body, std::string_view path, std::size_t n,
     return response;
 }
 
-// Up to `limit` repository names after `last` that the requester may read.
-std::vector<std::string> readable_repositories(const Context& context, std::string last,
-                                               std::size_t limit, bool& more) {
-    std::vector<std::string> names;
-    more = false;
-    while (names.size() < limit) {
-        std::vector<std::string> batch =
-            context.store.repositories(last, limit - names.size(), more);
-        for (std::string& name : batch) {
-            if (context.may_read(name)) {
-                names.push_back(std::move(name));
-            }
-        }
-        if (!more || batch.empty()) {
-            break;
-        }
-        last = batch.back();
-    }
-    return names;
-}
-
 } // namespace
 
 void list_tags(Context& context) {
@@ -135,9 +114,13 @@ void list_catalog(Context& context) {
     std::vector<std::string> names;
     bool more = false;
     if (page.size > 0) {
-        names = context.authorizer == nullptr
-                    ? context.store.repositories(after, page.size, more)
-                    : readable_repositories(context, after, page.size, more);
+        storage::Stores::NameFilter readable;
+        if (context.authorizer != nullptr) {
+            readable = [&context](std::string_view name) {
+                return context.may_read(name);
+            };
+        }
+        names = context.stores.repositories(after, page.size, more, readable);
     }
     std::string body;
     util::JsonWriter json(body);

@@ -180,7 +180,10 @@ io::Task<bool> try_mount(Context& context, std::string_view mount) {
     const std::string& name = context.route.name;
     auto from = util::query_first(context.query, "from");
     if (from && *from != name) {
-        if (!oci::valid_repository_name(*from) || !context.may_read(*from)) {
+        // A blob in another store (storage.subPaths) is on another filesystem, perhaps: the
+        // client uploads it instead.
+        if (!oci::valid_repository_name(*from) || !context.may_read(*from) ||
+            !context.stores.same_store(name, *from)) {
             co_return false;
         }
         auto mounted = co_await context.store.mount_blob(name, *from, *digest);

@@ -4,6 +4,8 @@
 #include <berth/registry/respond.h>
 #include <berth/registry/routes.h>
 
+#include <utility>
+
 namespace berth::server {
 
 namespace {
@@ -16,22 +18,22 @@ registry::RegistryOptions registry_options(const config::Config& config) {
 
 } // namespace
 
-App::App(const config::Config& config, storage::Store& store, Access& access,
+App::App(const config::Config& config, storage::Stores stores, Access& access,
          const ext::BuildInfo& build)
-    : store_(store), access_(access), registry_(store, registry_options(config)) {
+    : stores_(std::move(stores)), access_(access), registry_(stores_, registry_options(config)) {
     registry_.set_authorizer(&access_);
     if (config.extensions.metrics.enable) {
         metrics_ = std::make_unique<ext::Metrics>(build);
         metrics_path_ = config.extensions.metrics.path;
         metrics_->set_sources(
-            ext::MetricsSources{nullptr, nullptr, &store_, access_.authenticator()});
+            ext::MetricsSources{nullptr, nullptr, &stores_, access_.authenticator()});
     }
 }
 
 void App::attach(io::Loop& loop, const http::Server& server) {
     if (metrics_) {
         metrics_->set_sources(
-            ext::MetricsSources{&loop, &server, &store_, access_.authenticator()});
+            ext::MetricsSources{&loop, &server, &stores_, access_.authenticator()});
     }
 }
 
@@ -104,16 +106,16 @@ io::Task<void> App::handle(http::Exchange& exchange) {
     }
     if (search_ != nullptr && route.kind == registry::RouteKind::registry_extension &&
         ext::Search::serves(route.extension_path)) {
-        if (!store_.loaded()) {
-            co_await store_.wait_loaded();
+        if (!stores_.loaded()) {
+            co_await stores_.wait_loaded();
         }
         co_await search_->handle(exchange, route.extension_path);
         co_return;
     }
     if (path.starts_with("/v2/")) {
         // Until the index is loaded a repository's absence means nothing yet.
-        if (!store_.loaded()) {
-            co_await store_.wait_loaded();
+        if (!stores_.loaded()) {
+            co_await stores_.wait_loaded();
         }
         co_await registry_.handle(exchange, route);
         audit_.note_user(request, exchange.user());

@@ -12,10 +12,14 @@
 #include <berth/storage/dedupe.h>
 #include <berth/storage/scrub.h>
 #include <berth/storage/store.h>
+#include <berth/storage/stores.h>
 #include <berth/util/log.h>
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace berth::server {
 
@@ -50,16 +54,6 @@ void log_config_notes(const config::Config& config) {
     for (const std::string& warning : config.warnings) {
         log::warn("configuration adjusted").str("detail", warning);
     }
-    // Zot features berth will have but does not have yet: said once, so nobody relies on
-    // them unknowingly.
-    const std::pair<bool, std::string_view> pending[] = {
-        {!config.storage.sub_paths.empty(), "storage.subPaths"},
-    };
-    for (const auto& [configured, key] : pending) {
-        if (configured) {
-            log::warn("configured feature not available yet in berth; ignored").str("key", key);
-        }
-    }
 }
 
 struct Running {
@@ -90,19 +84,26 @@ std::string startup_problem(const config::Config& config) {
     for (const config::RefusedKey& refused : config.refused_keys) {
         return refused.key + ": " + refused.reason;
     }
-    auto usable = io::check_directory(config.storage.root_directory);
-    if (!usable) {
-        return usable.error();
+    for (const config::StoreLayout& layout : config::store_layouts(config.storage)) {
+        auto usable = io::check_directory(layout.config->root_directory);
+        if (!usable) {
+            return usable.error();
+        }
     }
     return {};
 }
 
 storage::StoreOptions store_options(const config::Config& config, bool hard_links) {
+    return store_options(config, config.storage, hard_links);
+}
+
+storage::StoreOptions store_options(const config::Config& config,
+                                    const config::StorageConfig& store, bool hard_links) {
     storage::StoreOptions options;
-    options.root = config.storage.root_directory;
-    options.dedupe = config.storage.dedupe && hard_links;
+    options.root = store.root_directory;
+    options.dedupe = store.dedupe && hard_links;
     options.hard_links = hard_links;
-    options.commit = config.storage.commit;
+    options.commit = store.commit;
     options.upload_lifetime = config.berth.upload_session_lifetime;
     options.manifest_cache_bytes = config.berth.manifest_cache_bytes;
     return options;
@@ -118,26 +119,32 @@ int cannot_start(const std::string& error) {
 // Everything that may block happens here, before the loop exists.
 struct Prepared {
     io::ListenSocket listening;
-    bool hard_links;
+    std::vector<bool> hard_links; // per store, in the order of config::store_layouts
 };
 
 Expected<Prepared, std::string> prepare(const config::Config& config) {
     if (std::string problem = startup_problem(config); !problem.empty()) {
         return Unexpected(problem);
     }
-    auto hard_links = io::prepare_directory(config.storage.root_directory);
-    if (!hard_links) {
-        return Unexpected(hard_links.error());
-    }
-    if (!*hard_links && config.storage.dedupe) {
-        log::warn("the data directory has no hard links; deduplication is off");
+    Prepared prepared;
+    for (const config::StoreLayout& layout : config::store_layouts(config.storage)) {
+        auto hard_links = io::prepare_directory(layout.config->root_directory);
+        if (!hard_links) {
+            return Unexpected(hard_links.error());
+        }
+        if (!*hard_links && layout.config->dedupe) {
+            log::warn("the data directory has no hard links; deduplication is off")
+                .str("root", layout.config->root_directory);
+        }
+        prepared.hard_links.push_back(*hard_links);
     }
     io::raise_open_file_limit();
     auto listening = io::listen_tcp(config.http.address, config.http.port, listen_backlog);
     if (!listening) {
         return Unexpected(listening.error());
     }
-    return Prepared{*listening, *hard_links};
+    prepared.listening = *listening;
+    return prepared;
 }
 
 ext::SearchOptions search_options(const config::Config& config, const ext::BuildInfo& build) {
@@ -148,15 +155,24 @@ ext::SearchOptions search_options(const config::Config& config, const ext::Build
     return options;
 }
 
-// The repository index first, then (with extensions.search) the search index over it.
-io::Task<void> load_and_index(storage::Store& store, ext::Search* search) {
-    co_await store.load();
+// Every store's repository index first, then (with extensions.search) the search index over
+// them all.
+io::Task<void> load_and_index(storage::Stores stores, ext::Search* search) {
+    for (storage::Store* store : stores.all()) {
+        co_await store->load();
+    }
     if (search != nullptr) {
         co_await search->build();
     }
 }
 
-// The store's background tasks beside GC: scrub (extensions.scrub) and, with dedupe on, the
+io::Task<void> flush_usage(storage::Stores stores) {
+    for (storage::Store* store : stores.all()) {
+        co_await store->flush_usage();
+    }
+}
+
+// A store's background tasks beside GC: scrub (extensions.scrub) and, with dedupe on, the
 // folding of copies into links.
 struct Lifecycle {
     std::unique_ptr<storage::Scrubber> scrubber;
@@ -164,9 +180,9 @@ struct Lifecycle {
 };
 
 Expected<Lifecycle, std::string> start_lifecycle(io::Loop& loop, storage::Store& store,
-                                                 const config::Config& config, bool dedupe) {
+                                                 const config::Config& config,
+                                                 const std::string& root, bool dedupe) {
     Lifecycle lifecycle;
-    const std::string& root = config.storage.root_directory;
     if (config.extensions.scrub.enable) {
         auto scrubber = storage::Scrubber::create(
             loop, store, root, cast<io::Clock::duration>(config.extensions.scrub.interval));
@@ -212,15 +228,15 @@ storage::Retention retention_options(const config::Retention& retention) {
     return copied;
 }
 
-storage::LifecycleOptions gc_options(const config::Config& config, log::Sink* audit) {
+storage::LifecycleOptions gc_options(const config::StorageConfig& store, log::Sink* audit) {
     storage::LifecycleOptions options;
-    options.gc = config.storage.gc;
-    options.gc_delay = config.storage.gc_delay;
-    options.gc_interval = config.storage.gc_interval;
-    if (const auto& window = config.storage.gc_time_window) {
+    options.gc = store.gc;
+    options.gc_delay = store.gc_delay;
+    options.gc_interval = store.gc_interval;
+    if (const auto& window = store.gc_time_window) {
         options.gc_time_window = storage::TimeWindow{window->start_minute, window->end_minute};
     }
-    options.retention = retention_options(config.storage.retention);
+    options.retention = retention_options(store.retention);
     options.glob_match = &auth::glob_match;
     options.audit = audit;
     return options;
@@ -236,6 +252,68 @@ void finish(io::Loop& loop, io::Task<void> task) {
     }
 }
 
+// One store per distinct data directory (config::store_layouts), the top level's first, and
+// the background tasks each runs with its own settings.
+struct OpenedStore {
+    config::StoreLayout layout;
+    bool dedupe = false;
+    std::unique_ptr<storage::Store> store;
+    Lifecycle lifecycle;
+};
+
+Expected<std::vector<OpenedStore>, std::string>
+open_stores(io::Loop& loop, const config::Config& config, const Prepared& prepared) {
+    std::vector<config::StoreLayout> layouts = config::store_layouts(config.storage);
+    std::vector<OpenedStore> opened;
+    for (std::size_t i = 0; i < layouts.size(); ++i) {
+        const storage::StoreOptions options =
+            store_options(config, *layouts[i].config, prepared.hard_links[i]);
+        auto store = storage::Store::open(loop, options);
+        if (!store) {
+            return Unexpected(store.error());
+        }
+        opened.push_back(OpenedStore{layouts[i], options.dedupe, std::move(*store), {}});
+    }
+    return opened;
+}
+
+storage::Stores route_stores(const std::vector<OpenedStore>& opened) {
+    storage::Stores stores(*opened.front().store);
+    for (const OpenedStore& entry : opened) {
+        for (const std::string& route : entry.layout.routes) {
+            stores.add_route(route, *entry.store);
+        }
+    }
+    return stores;
+}
+
+// GC and retention, scrub and dedupe of every store, each with its own settings.
+Expected<Ok, std::string> start_lifecycles(io::Loop& loop, std::vector<OpenedStore>& opened,
+                                           const config::Config& config, log::Sink* audit) {
+    for (OpenedStore& entry : opened) {
+        const config::StorageConfig& settings = *entry.layout.config;
+        auto lifecycle =
+            start_lifecycle(loop, *entry.store, config, settings.root_directory, entry.dedupe);
+        if (!lifecycle) {
+            return Unexpected(lifecycle.error());
+        }
+        entry.lifecycle = std::move(*lifecycle);
+        entry.store->start_lifecycle(gc_options(settings, audit));
+        if (!entry.layout.routes.empty()) {
+            std::string routes;
+            for (const std::string& route : entry.layout.routes) {
+                routes += (routes.empty() ? "" : ",") + route;
+            }
+            log::info("subPath store")
+                .str("routes", routes)
+                .str("root", settings.root_directory)
+                .boolean("dedupe", entry.dedupe)
+                .boolean("gc", settings.gc);
+        }
+    }
+    return Ok{};
+}
+
 int run(const config::Config& config, io::LogSink& sink, const Prepared& prepared,
         const ext::BuildInfo& build) {
     auto loop = io::Loop::create(
@@ -243,10 +321,11 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
     if (!loop) {
         return cannot_start(loop.error());
     }
-    auto store = storage::Store::open(**loop, store_options(config, prepared.hard_links));
-    if (!store) {
-        return cannot_start(store.error());
+    auto opened = open_stores(**loop, config, prepared);
+    if (!opened) {
+        return cannot_start(opened.error());
     }
+    const storage::Stores stores = route_stores(*opened);
     std::unique_ptr<auth::Authenticator> authenticator;
     if (!config.http.auth.htpasswd_path.empty()) {
         auto created = auth::Authenticator::create(**loop, config);
@@ -266,7 +345,7 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
         audit_sink->attach(**loop);
     }
     log::Sink* audit = audit_sink.get();
-    App app(config, **store, access, build);
+    App app(config, stores, access, build);
     app.set_audit(audit);
     http::Server server(**loop, app, limits_from(config.berth), prepared.listening.fd);
     app.attach(**loop, server);
@@ -279,26 +358,24 @@ int run(const config::Config& config, io::LogSink& sink, const Prepared& prepare
     std::unique_ptr<ext::Search> search;
     if (config.extensions.search.enable) {
         search =
-            std::make_unique<ext::Search>(**loop, **store, access, search_options(config, build));
+            std::make_unique<ext::Search>(**loop, stores, access, search_options(config, build));
         app.set_search(search.get());
         app.set_ui(config.extensions.ui.enable); // the config requires search for it
     }
     // Requests are served while the index loads; /startupz turns 200 when it is done.
     io::spawn(
-        load_and_index(**store, search.get()),
+        load_and_index(stores, search.get()),
         [](void* started) { static_cast<App*>(started)->set_started(); }, &app);
-    auto lifecycle =
-        start_lifecycle(**loop, **store, config, store_options(config, prepared.hard_links).dedupe);
-    if (!lifecycle) {
-        return cannot_start(lifecycle.error());
+    auto lifecycles = start_lifecycles(**loop, *opened, config, audit);
+    if (!lifecycles) {
+        return cannot_start(lifecycles.error());
     }
-    (*store)->start_lifecycle(gc_options(config, audit));
     log::lifecycle("listening")
         .str("address", config.http.address)
         .num("port", prepared.listening.port)
         .unum("buffer_bytes", config.berth.receive_pool_bytes());
     (*loop)->run();
-    finish(**loop, (*store)->flush_usage());
+    finish(**loop, flush_usage(stores));
     log::lifecycle("stopped");
     if (audit_sink) {
         audit_sink->detach();

@@ -390,6 +390,7 @@ io::Task<void> Store::Impl::collect_garbage() {
     state.stats.duration_seconds_last = took.count();
     // The metrics layer reads state.stats at scrape time (Store::gc_stats) for zot_gc_*.
     log::info("gc: pass done")
+        .str("root", options.root) // which store, with storage.subPaths
         .unum("repositories", names.size())
         .unum("deleted_manifests", state.stats.deleted_manifests)
         .unum("deleted_blobs", state.stats.deleted_blobs)

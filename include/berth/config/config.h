@@ -259,6 +259,17 @@ struct ConfigError {
     std::string message; // "<key path>: <problem>", or "invalid JSON at line L, column C: ..."
 };
 
+// One store the server opens: the top level's, or the directory of one or more subPaths
+// (routes whose rootDirectory is the same path, compared lexically, share it; validation made
+// sure they agree on dedupe and GC; the first route in byte order gives the other settings).
+struct StoreLayout {
+    const StorageConfig* config;
+    std::vector<std::string> routes; // empty for the top level's store
+};
+
+// The top level's store first, then one per distinct subPath directory. Points into `storage`.
+std::vector<StoreLayout> store_layouts(const Storage& storage);
+
 // Parses and validates the text of a zot-config.json. Keys are case-insensitive, unknown
 // keys are errors, and the first problem found is the one reported.
 Expected<Config, ConfigError> parse_config(std::string_view json_text);

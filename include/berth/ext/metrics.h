@@ -13,7 +13,7 @@
 #include <berth/http/server.h>
 #include <berth/io/loop.h>
 #include <berth/io/task.h>
-#include <berth/storage/store.h>
+#include <berth/storage/stores.h>
 
 #include <array>
 #include <cstdint>
@@ -33,7 +33,7 @@ struct BuildInfo {
 struct MetricsSources {
     io::Loop* loop = nullptr;
     const http::Server* server = nullptr;
-    const storage::Store* store = nullptr;
+    const storage::Stores* store = nullptr; // every store (storage.subPaths)
     const auth::Authenticator* authenticator = nullptr;
 };
 

@@ -14,7 +14,7 @@
 #include <berth/io/event.h>
 #include <berth/io/loop.h>
 #include <berth/io/task.h>
-#include <berth/storage/store.h>
+#include <berth/storage/stores.h>
 
 #include <list>
 #include <map>
@@ -49,7 +49,8 @@ struct SearchOptions {
 class Search final : public storage::StoreObserver {
 public:
     // Reads the user preferences file now (before the loop runs); blocking.
-    Search(io::Loop& loop, storage::Store& store, SearchAccess& access, SearchOptions options);
+    // `store`: every store (storage.subPaths); the index spans them.
+    Search(io::Loop& loop, storage::Stores store, SearchAccess& access, SearchOptions options);
     ~Search() override;
     Search(const Search&) = delete;
     Search& operator=(const Search&) = delete;
@@ -89,7 +90,7 @@ private:
     void count_stars(std::string_view repository);
 
     io::Loop& loop_;
-    storage::Store& store_;
+    storage::Stores store_;
     SearchAccess& access_;
     SearchOptions options_;
     SearchIndex index_;

@@ -11,6 +11,7 @@
 #include <berth/io/task.h>
 #include <berth/registry/routes.h>
 #include <berth/storage/store.h>
+#include <berth/storage/stores.h>
 #include <berth/util/percent.h>
 
 #include <cstddef>
@@ -67,7 +68,8 @@ struct RegistryOptions {
 
 class Registry {
 public:
-    Registry(storage::Store& store, const RegistryOptions& options);
+    // Each repository is served from the store `stores` routes it to (storage.subPaths).
+    Registry(storage::Stores stores, const RegistryOptions& options);
 
     void set_authorizer(Authorizer* authorizer) { authorizer_ = authorizer; }
 
@@ -75,7 +77,7 @@ public:
     io::Task<void> handle(http::Exchange& exchange, const Route& route);
 
 private:
-    storage::Store& store_;
+    storage::Stores stores_;
     RegistryOptions options_;
     Authorizer* authorizer_ = nullptr;
 };

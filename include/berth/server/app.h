@@ -10,7 +10,7 @@
 #include <berth/registry/registry.h>
 #include <berth/server/access.h>
 #include <berth/server/audit.h>
-#include <berth/storage/store.h>
+#include <berth/storage/stores.h>
 
 #include <memory>
 #include <string>
@@ -19,7 +19,8 @@ namespace berth::server {
 
 class App final : public http::Application {
 public:
-    App(const config::Config& config, storage::Store& store, Access& access,
+    // `stores`: the default store and those of storage.subPaths.
+    App(const config::Config& config, storage::Stores stores, Access& access,
         const ext::BuildInfo& build = {});
 
     io::Task<void> handle(http::Exchange& exchange) override;
@@ -46,7 +47,7 @@ private:
     void health(http::Exchange& exchange, bool ok);
     io::Task<void> serve_metrics(http::Exchange& exchange);
 
-    storage::Store& store_;
+    storage::Stores stores_;
     Access& access_;
     registry::Registry registry_;
     std::unique_ptr<ext::Metrics> metrics_; // null when extensions.metrics is off

@@ -15,6 +15,9 @@ int serve(const config::Config& config, const ext::BuildInfo& build = {});
 // refused keys, an unusable data directory. Empty when it can start.
 std::string startup_problem(const config::Config& config);
 
+// The options of the top level's store, or of `store` (one of storage.subPaths).
 storage::StoreOptions store_options(const config::Config& config, bool hard_links);
+storage::StoreOptions store_options(const config::Config& config,
+                                    const config::StorageConfig& store, bool hard_links);
 
 } // namespace berth::server
