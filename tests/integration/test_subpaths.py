@@ -6,7 +6,8 @@ Two subPaths beside the default store: "/clean" (dedupe and GC on) and "/keep" (
 * Pushes land in the directory of their store, under their whole name (Zot's layout), and each
   store dedupes by its own setting; `clean` (no `/`) stays in the default store, as in Zot.
 * The catalog lists the repositories of every store as one sorted list, page by page, also
-  after a restart (which loads every store before /startupz says so).
+  after a restart (which loads every store before /startupz says so); search and
+  zot_repo_storage_bytes see them all.
 * A cross-repository mount between stores answers 202 and the client's upload then works; a
   mount inside one store still links (201).
 * skopeo copies an image into a subPath repository and back byte for byte.
@@ -18,6 +19,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +27,7 @@ import tarfile
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -37,7 +40,8 @@ from test_lifecycle import wait_passes  # noqa: E402
 def with_subpaths(clean_gc=None):
     """A Berth whose default store has GC off, with the subPaths /clean and /keep in its temp
     directory; `clean_gc` overrides the GC settings of /clean."""
-    berth = Berth(config={"storage": {"gc": False}})
+    berth = Berth(config={"storage": {"gc": False}, "extensions": {
+        "search": {"enable": True}, "metrics": {"enable": True}}})
     clean = {"rootDirectory": os.path.join(berth.dir, "clean-store"), "dedupe": True,
              "gc": True, "gcDelay": "1h", "gcInterval": "1h"}
     clean.update(clean_gc or {})
@@ -71,6 +75,20 @@ def catalog_pages(client, n):
     return names
 
 
+def indexed(client):
+    """The repositories with an image that search knows of."""
+    query = "{RepoListWithNewestImage(requestedPage: {limit:50 offset:0}){Results {Name}}}"
+    response = client.request("GET", "/v2/_zot/ext/search?query=" + urllib.parse.quote(query))
+    assert response.status == 200, response
+    return sorted(r["Name"] for r in response.json()["data"]["RepoListWithNewestImage"]["Results"])
+
+
+def measured(client):
+    """The repositories zot_repo_storage_bytes reports."""
+    text = client.request("GET", "/metrics").body.decode()
+    return sorted(re.findall(r'^zot_repo_storage_bytes\{repo="([^"]+)"\} [1-9]', text, re.M))
+
+
 class SubPaths(unittest.TestCase):
     def test_routing_files_catalog_and_mounts(self):
         with with_subpaths() as b:
@@ -99,6 +117,8 @@ class SubPaths(unittest.TestCase):
             self.assertEqual(c.request("GET", "/v2/_catalog").json()["repositories"], everything)
             self.assertEqual(catalog_pages(c, 1), everything)
             self.assertEqual(catalog_pages(c, 3), everything)
+            self.assertEqual(indexed(c), everything)
+            self.assertEqual(measured(c), everything)
             self.check_mounts(c, b)
             before = catalog_pages(c, 1000)
             self.assertLess(set(everything + ["keep/mounted", "clean/other"]), set(before))
@@ -108,6 +128,7 @@ class SubPaths(unittest.TestCase):
             self.assertEqual(catalog_pages(c, 2), before)
             wait_started(c)
             self.assertEqual(c.get_blob("keep/app", digest).body, layer)
+            self.assertEqual(indexed(c), everything)
 
     def check_mounts(self, c, b):
         data = b"only in the default store"
