@@ -244,8 +244,8 @@ int unlink_at(int dir_fd, const std::string& path) {
     return ::unlinkat(dir_fd, path.c_str(), 0) == 0 ? 0 : -errno;
 }
 
-int open_for_writing_at(int dir_fd, const std::string& path) {
-    int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+int open_for_writing_at(int dir_fd, const std::string& path, int extra_flags) {
+    int fd = ::openat(dir_fd, path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW | extra_flags);
     return fd >= 0 ? fd : -errno;
 }
 

@@ -67,7 +67,7 @@ io::Task<Receipt> receive_body(Context& context, storage::UploadLease& lease) {
             continue;
         }
         receipt.bytes += read.chunk.data.size();
-        auto appended = co_await lease.append(read.chunk.data, std::move(read.chunk.buffer));
+        auto appended = co_await lease.append(read.chunk.data);
         if (!appended) {
             receipt.error = appended.error();
             co_return receipt;

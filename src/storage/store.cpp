@@ -22,6 +22,13 @@ namespace berth::storage {
 
 namespace {
 
+// Upload writes are staged in blocks of this size and written past the page cache: big enough
+// that a direct write of one keeps the disk streaming, few enough that with every block in use
+// (eight uploads at once) they stay a small part of the memory budget. Pages are backed only
+// once used.
+constexpr std::size_t write_block_bytes = 512 * 1024;
+constexpr std::size_t write_block_count = 16;
+
 bool is_temporary(std::string_view name) {
     return name.find(".tmp-") != std::string_view::npos;
 }
@@ -287,6 +294,11 @@ Expected<std::unique_ptr<Store>, std::string> Store::open(io::Loop& loop,
             return Unexpected("cannot create " + directory + ": " + std::strerror(-made));
         }
     }
+    auto blocks = io::BlockPool::create(loop, write_block_bytes, write_block_count);
+    if (!blocks) {
+        return Unexpected(blocks.error());
+    }
+    impl->write_blocks = std::move(*blocks);
     std::unique_ptr<Store> store(new Store(std::move(impl)));
     store->impl_->recover_uploads();
     return store;

@@ -1,6 +1,7 @@
 // The store's insides, shared by its source files (repositories, blobs, uploads, manifests).
 #pragma once
 
+#include <berth/io/block_pool.h>
 #include <berth/io/event.h>
 #include <berth/io/timer.h>
 #include <berth/storage/hasher.h>
@@ -46,7 +47,15 @@ struct UploadLease::Session {
     std::string id;
     std::string repository;
     int fd = -1;
-    std::uint64_t size = 0; // including writes in flight
+    // The same file opened O_DIRECT, for the aligned blocks; -1 where the filesystem refuses.
+    int direct_fd = -1;
+    std::uint64_t size = 0; // including writes in flight and the staged bytes
+    // Received bytes not written yet: they fill an aligned block so that the write can skip
+    // the page cache, whose copy on this path cost as much CPU as hashing.
+    io::Block staging;
+    bool direct_refused = false; // a direct write failed with EINVAL: buffered from then on
+    std::uint64_t staging_offset = 0;
+    std::size_t staging_length = 0;
     Hasher hasher;
     bool leased = false;
     bool finished = false;
@@ -65,6 +74,9 @@ struct Store::Impl {
     StoreOptions options;
     int root_fd = -1;
     std::map<std::string, std::unique_ptr<Repository>, std::less<>> repositories;
+    // Staging for upload writes, shared by every session; declared before the sessions,
+    // whose blocks must go back to it before it goes.
+    std::unique_ptr<io::BlockPool> write_blocks;
     std::unordered_map<std::string, std::unique_ptr<UploadLease::Session>> uploads;
     std::uint64_t next_sequence = 1;
     io::Event load_done;

@@ -110,6 +110,120 @@ std::optional<ParsedState> parse_state(std::string_view text) {
 
 } // namespace
 
+// ---- writes ------------------------------------------------------------------------------
+
+namespace {
+
+// One write of staged bytes, alive until the kernel is done with them.
+struct PendingWrite {
+    io::Loop* loop;
+    UploadLease::Session* session;
+    io::Block block;
+    std::string_view data;
+    std::uint64_t offset;
+    bool direct;
+    io::Completion completion;
+
+    void submit() {
+        io_uring_sqe* sqe = loop->ring().sqe(&completion);
+        int fd = direct ? session->direct_fd : session->fd;
+        io_uring_prep_write(sqe, fd, data.data(), static_cast<unsigned>(data.size()), offset);
+    }
+
+    void done(int result, std::uint32_t) {
+        if (direct && result == -EINVAL) {
+            // The filesystem took the O_DIRECT open but not the write: buffered from now on.
+            session->direct_refused = true;
+            direct = false;
+            submit();
+            return;
+        }
+        if (result > 0 && static_cast<std::size_t>(result) < data.size()) {
+            // What is left may no longer be aligned.
+            data.remove_prefix(static_cast<std::size_t>(result));
+            offset += static_cast<std::uint64_t>(result);
+            direct = false;
+            submit();
+            return;
+        }
+        if (result <= 0 && session->write_error == 0) {
+            session->write_error = result == 0 ? ENOSPC : -result;
+        }
+        session->writes_in_flight--;
+        session->writes_done.notify_all();
+        delete this;
+    }
+};
+
+bool aligned(std::uint64_t value) {
+    return value % io::BlockPool::alignment == 0;
+}
+
+// How many bytes the staging block takes before it is written: a whole block when it starts
+// on an alignment boundary, else only up to the next boundary, so that every later block
+// starts aligned.
+std::size_t staging_limit(const UploadLease::Session& session) {
+    if (aligned(session.staging_offset)) {
+        return session.staging.capacity();
+    }
+    return static_cast<std::size_t>(io::BlockPool::alignment -
+                                    session.staging_offset % io::BlockPool::alignment);
+}
+
+// Hands the staged bytes to the kernel; synchronous, so that a lease can do it as it ends.
+void submit_staging(io::Loop& loop, UploadLease::Session& session) {
+    if (!session.staging || session.staging_length == 0) {
+        session.staging = io::Block();
+        return;
+    }
+    const bool direct = session.direct_fd >= 0 && !session.direct_refused &&
+                        aligned(session.staging_offset) && aligned(session.staging_length);
+    std::string_view data(session.staging.data(), session.staging_length);
+    auto* write = new PendingWrite{
+        &loop, &session, std::move(session.staging), data, session.staging_offset, direct, {}};
+    io::bind<&PendingWrite::done>(write->completion, write);
+    session.staging_length = 0;
+    session.writes_in_flight++;
+    write->submit();
+}
+
+io::Task<Result<Ok>> stage(io::Loop& loop, io::BlockPool& blocks, UploadLease::Session& session,
+                           std::string_view bytes) {
+    while (!bytes.empty()) {
+        if (!session.staging) {
+            while (session.writes_in_flight >= writes_in_flight_max && session.write_error == 0) {
+                co_await session.writes_done.wait();
+            }
+            if (session.write_error != 0) {
+                co_return Unexpected(io_failure(session.write_error));
+            }
+            session.staging = co_await blocks.acquire();
+            session.staging_offset = session.size;
+            session.staging_length = 0;
+        }
+        std::size_t room = staging_limit(session) - session.staging_length;
+        std::size_t taken = std::min(room, bytes.size());
+        std::memcpy(session.staging.data() + session.staging_length, bytes.data(), taken);
+        session.staging_length += taken;
+        session.size += taken;
+        bytes.remove_prefix(taken);
+        if (taken == room) {
+            submit_staging(loop, session);
+        }
+    }
+    co_return Ok{};
+}
+
+// Writes out what is staged and waits until every write is done.
+io::Task<void> drain(io::Loop& loop, UploadLease::Session& session) {
+    submit_staging(loop, session);
+    while (session.writes_in_flight > 0) {
+        co_await session.writes_done.wait();
+    }
+}
+
+} // namespace
+
 // ---- leases ------------------------------------------------------------------------------
 
 UploadLease::UploadLease(UploadLease&& other) noexcept
@@ -123,6 +237,9 @@ UploadLease& UploadLease::operator=(UploadLease&& other) noexcept {
 
 UploadLease::~UploadLease() {
     if (session_ != nullptr) {
+        // Bytes counted in size() must reach the file even when the request ends without a
+        // flush (a failure), or the next request would resume past a hole.
+        submit_staging(store_->impl_->loop, *session_);
         session_->leased = false;
         session_->updated_unix = unix_now();
     }
@@ -135,67 +252,19 @@ std::uint64_t UploadLease::size() const {
     return session_->size;
 }
 
-namespace {
-
-// One write of received bytes, alive until the kernel is done with them.
-struct PendingWrite {
-    io::Loop* loop;
-    UploadLease::Session* session;
-    io::BufferRef keep;
-    std::string_view data;
-    std::uint64_t offset;
-    io::Completion completion;
-
-    void submit() {
-        io_uring_sqe* sqe = loop->ring().sqe(&completion);
-        io_uring_prep_write(sqe, session->fd, data.data(), static_cast<unsigned>(data.size()),
-                            offset);
-    }
-
-    void done(int result, std::uint32_t) {
-        if (result > 0 && static_cast<std::size_t>(result) < data.size()) {
-            data.remove_prefix(static_cast<std::size_t>(result));
-            offset += static_cast<std::uint64_t>(result);
-            submit();
-            return;
-        }
-        if (result <= 0 && session->write_error == 0) {
-            session->write_error = result == 0 ? ENOSPC : -result;
-        }
-        session->writes_in_flight--;
-        session->writes_done.notify_all();
-        delete this;
-    }
-};
-
-} // namespace
-
-io::Task<Result<Ok>> UploadLease::append(std::string_view bytes, io::BufferRef keep) {
+io::Task<Result<Ok>> UploadLease::append(std::string_view bytes) {
     Session& session = *session_;
-    while (session.writes_in_flight >= writes_in_flight_max && session.write_error == 0) {
-        co_await session.writes_done.wait();
-    }
     if (session.write_error != 0) {
         co_return Unexpected(io_failure(session.write_error));
     }
-    if (bytes.empty()) {
-        co_return Ok{};
-    }
     session.hasher.update(bytes);
-    auto* write =
-        new PendingWrite{&store_->impl_->loop, &session, std::move(keep), bytes, session.size, {}};
-    io::bind<&PendingWrite::done>(write->completion, write);
-    session.size += bytes.size();
-    session.writes_in_flight++;
-    write->submit();
-    co_return Ok{};
+    auto staged = co_await stage(store_->impl_->loop, *store_->impl_->write_blocks, session, bytes);
+    co_return staged;
 }
 
 io::Task<Result<Ok>> UploadLease::flush() {
     Session& session = *session_;
-    while (session.writes_in_flight > 0) {
-        co_await session.writes_done.wait();
-    }
+    co_await drain(store_->impl_->loop, session);
     if (session.write_error != 0) {
         co_return Unexpected(io_failure(session.write_error));
     }
@@ -241,9 +310,16 @@ io::Task<Result<UploadStatus>> Store::start_upload(std::string_view repository,
         co_return Unexpected(io_failure(-fd));
     }
     session->fd = fd;
+    // Refused on filesystems without O_DIRECT (tmpfs before Linux 6.6): buffered writes then.
+    int direct = co_await io::openat(impl_->loop, impl_->root_fd, layout::upload_data(session->id),
+                                     O_WRONLY | O_DIRECT);
+    session->direct_fd = direct >= 0 ? direct : -1;
     auto saved = co_await impl_->save_upload_state(*session);
     if (!saved) {
         co_await io::close(impl_->loop, fd);
+        if (session->direct_fd >= 0) {
+            co_await io::close(impl_->loop, session->direct_fd);
+        }
         co_await io::unlinkat(impl_->loop, impl_->root_fd, layout::upload_data(session->id));
         co_return Unexpected(saved.error());
     }
@@ -312,9 +388,7 @@ io::Task<Expected<oci::Digest, int>> hash_file(io::Loop& loop, int root_fd, std:
 
 io::Task<Result<BlobInfo>> Store::finish_upload(UploadLease lease, const oci::Digest& digest) {
     UploadLease::Session& session = *lease.session_;
-    while (session.writes_in_flight > 0) {
-        co_await session.writes_done.wait();
-    }
+    co_await drain(impl_->loop, session);
     // From here the session ends whatever happens; nobody else may touch it.
     session.finished = true;
     lease.session_ = nullptr;
@@ -379,12 +453,16 @@ io::Task<void> Store::Impl::discard_upload(std::string id) {
     }
     UploadLease::Session& session = *found->second;
     session.finished = true;
+    session.staging = io::Block(); // staged bytes are dropped with the rest
+    session.staging_length = 0;
     while (session.writes_in_flight > 0) {
         co_await session.writes_done.wait();
     }
-    if (session.fd >= 0) {
-        co_await io::close(loop, session.fd);
-        session.fd = -1;
+    for (int* fd : {&session.fd, &session.direct_fd}) {
+        if (*fd >= 0) {
+            co_await io::close(loop, *fd);
+            *fd = -1;
+        }
     }
     co_await io::unlinkat(loop, root_fd, layout::upload_data(id));
     co_await io::unlinkat(loop, root_fd, layout::upload_state(id));
@@ -442,6 +520,8 @@ void Store::Impl::recover_uploads() {
         session->id = id;
         session->repository = state->repository;
         session->fd = fd;
+        int direct = io::startup::open_for_writing_at(root_fd, layout::upload_data(id), O_DIRECT);
+        session->direct_fd = direct >= 0 ? direct : -1;
         session->size = state->size;
         session->hasher = *state->hasher;
         session->updated_unix = state->updated_unix;

@@ -49,7 +49,7 @@ Expected<std::string, std::string> read_file_at(int dir_fd, const std::string& p
 std::optional<std::uint64_t> file_size_at(int dir_fd, const std::string& path);
 int truncate_at(int dir_fd, const std::string& path, std::uint64_t size);
 int unlink_at(int dir_fd, const std::string& path);
-int open_for_writing_at(int dir_fd, const std::string& path);
+int open_for_writing_at(int dir_fd, const std::string& path, int extra_flags = 0);
 int open_directory(const std::string& path);
 int make_directory_at(int dir_fd, const std::string& path);
 // For descriptors released after the loop has stopped.

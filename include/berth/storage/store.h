@@ -141,10 +141,10 @@ public:
     const std::string& id() const;
     std::uint64_t size() const; // bytes received so far, including writes still in flight
 
-    // Hashes the bytes and writes them at the end of the upload. `keep` holds the receive
-    // buffer the bytes live in until the write completes. A few writes stay in flight; this
-    // waits only when that window is full, or fails with the first write error.
-    io::Task<Result<Ok>> append(std::string_view bytes, io::BufferRef keep);
+    // Hashes the bytes and stages them for writing at the end of the upload; the caller's
+    // buffer is free again on return. A few writes stay in flight; this waits only when that
+    // window is full or no write block is free, or fails with the first write error.
+    io::Task<Result<Ok>> append(std::string_view bytes);
     // Waits for every write, then saves the upload's state, so that a client (or a restarted
     // berth) can resume at size().
     io::Task<Result<Ok>> flush();
