@@ -31,7 +31,10 @@ public:
         for (const std::string& repository : repositories) {
             totals_.repositories++;
             repository_changed_ = false;
-            for (const oci::Digest& digest : scan::list_blobs(root_fd_, repository)) {
+            // Named, not a range-for temporary living across co_await (GCC 12's coroutine
+            // temporaries are not to be trusted).
+            std::vector<oci::Digest> blobs = scan::list_blobs(root_fd_, repository);
+            for (const oci::Digest& digest : blobs) {
                 co_await fold_blob(repository, digest);
             }
             for (oci::DigestAlgorithm algorithm : algorithms) {

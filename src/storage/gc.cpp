@@ -18,6 +18,7 @@
 #include <berth/storage/layout.h>
 #include <berth/util/json_writer.h>
 #include <berth/util/log.h>
+#include <berth/util/metrics.h>
 
 #include <fcntl.h>
 #include <linux/stat.h>
@@ -367,6 +368,7 @@ io::Task<void> Store::Impl::collect_garbage() {
                                                                state.options.glob_match);
     }
     auto started = io::Clock::now();
+    GcStats before = state.stats;
     std::vector<std::string> names;
     for (const auto& [name, repository] : repositories) {
         names.push_back(name);
@@ -388,7 +390,12 @@ io::Task<void> Store::Impl::collect_garbage() {
     state.stats.runs_failed += ok ? 0 : 1;
     state.stats.duration_seconds_sum += took.count();
     state.stats.duration_seconds_last = took.count();
-    // The metrics layer reads state.stats at scrape time (Store::gc_stats) for zot_gc_*.
+    metrics::gc_run(!ok, took.count());
+    metrics::gc_deleted(metrics::Deleted::manifest,
+                        state.stats.deleted_manifests - before.deleted_manifests);
+    metrics::gc_deleted(metrics::Deleted::blob, state.stats.deleted_blobs - before.deleted_blobs);
+    metrics::gc_deleted(metrics::Deleted::upload,
+                        state.stats.deleted_uploads - before.deleted_uploads);
     log::info("gc: pass done")
         .str("root", options.root) // which store, with storage.subPaths
         .unum("repositories", names.size())

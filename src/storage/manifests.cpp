@@ -267,7 +267,10 @@ io::Task<Result<Ok>> Store::Impl::store_manifest_blob(std::string_view repositor
         co_return Unexpected(io_failure(-fd));
     }
     auto written = co_await files::write_all(loop, fd, body, 0);
-    int synced = written ? co_await io::fsync(loop, fd) : 0;
+    int synced = 0;
+    if (written) { // not `written ? co_await ... : 0`, which GCC 12 miscompiles
+        synced = co_await io::fsync(loop, fd);
+    }
     co_await io::close(loop, fd);
     if (!written || synced < 0) {
         co_await io::unlinkat(loop, root_fd, temporary);

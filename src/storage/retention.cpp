@@ -153,7 +153,8 @@ struct ManifestView {
 std::vector<Removal> one_round(const ManifestView& view, const CompiledPolicy* policy,
                                std::int64_t now_unix, std::int64_t delay_seconds) {
     bool delete_untagged = policy == nullptr || policy->config.delete_untagged;
-    bool delete_referrers = policy == nullptr || policy->config.delete_referrers;
+    // As Zot: orphaned referrers go only where a policy asks; untagged manifests also without.
+    bool delete_referrers = policy != nullptr && policy->config.delete_referrers;
     std::unordered_set<std::string> children;
     for (const ManifestFacts& manifest : view.facts.manifests) {
         if (view.alive.contains(manifest.digest)) {

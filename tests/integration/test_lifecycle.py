@@ -11,14 +11,16 @@ A GC pass is waited for through its log line ("gc: pass done"), so no timing is 
 
 import json
 import os
+import random
 import sys
+import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import Berth  # noqa: E402
-from oci import Client, sha256  # noqa: E402
+from oci import OCI_CONFIG, OCI_LAYER, Client, image_manifest, sha256  # noqa: E402
 
 
 def wait_passes(berth, count, limit=60):
@@ -29,6 +31,13 @@ def wait_passes(berth, count, limit=60):
         if time.time() > deadline:
             raise AssertionError("no GC pass logged")
         time.sleep(0.2)
+
+
+def metric(text, series):
+    for line in text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return 0.0
 
 
 def shared_blob(berth, digest):
@@ -45,7 +54,8 @@ GC = {"storage": {"gc": True, "gcDelay": "1s", "gcInterval": "1s",
 
 class GarbageCollection(unittest.TestCase):
     def test_untagged_manifest_and_its_blobs_go(self):
-        with Berth(config=GC) as b:
+        config = {"storage": GC["storage"], "extensions": {"metrics": {"enable": True}}}
+        with Berth(config=config) as b:
             c = Client(b.port)
             _, kept = c.push_image("app", "v1", layers=[b"kept layer"])
             body, gone = c.push_image("app", "v2", layers=[b"doomed layer"])
@@ -65,6 +75,12 @@ class GarbageCollection(unittest.TestCase):
                 got = c.get_blob("app", blob["digest"])
                 self.assertEqual(got.status, 200)
                 self.assertEqual(sha256(got.body), blob["digest"])
+            # zot_gc_*: the passes and what they deleted (manifest; layer and config links in
+            # the repository and their _blobs files).
+            text = c.request("GET", "/metrics").body.decode()
+            self.assertGreaterEqual(metric(text, 'zot_gc_runs_total{error="false"}'), 2)
+            self.assertEqual(metric(text, 'zot_gc_deleted_total{type="manifest"}'), 1)
+            self.assertGreaterEqual(metric(text, 'zot_gc_deleted_total{type="blob"}'), 3)
 
     def test_fresh_blob_is_kept(self):
         config = {"storage": {"gc": True, "gcDelay": "1h", "gcInterval": "1s"}}
@@ -91,6 +107,74 @@ class GarbageCollection(unittest.TestCase):
                 self.assertEqual(got.status, 200, tag)
                 for blob in json.loads(got.body)["layers"]:
                     self.assertEqual(c.get_blob("race", blob["digest"]).status, 200, tag)
+
+
+def push_slowly(client, repo, tag, layers, pause):
+    """Uploads the blobs, waits `pause`, then PUTs the manifest; returns (status, body)."""
+    config = client.push_descriptor(repo, json.dumps({"tag": tag}).encode(), OCI_CONFIG)
+    descriptors = [client.push_descriptor(repo, layer, OCI_LAYER) for layer in layers]
+    time.sleep(pause)
+    body = image_manifest(config, descriptors)
+    return client.put_manifest(repo, tag, body), body
+
+
+class ConcurrentPushesAgainstGc(unittest.TestCase):
+    """Eight clients push at once into three repositories sharing layers, some pausing longer
+    than gcDelay between their blobs and their manifest, some deleting what they pushed, while
+    GC runs every second with a 1 s delay. A push may be refused (a blob it paused too long
+    over was collected), but every push answered 201 and not deleted pulls whole afterwards."""
+
+    def test_every_accepted_push_pulls_back_whole(self):
+        shared = [os.urandom(4096 + i * 1000) for i in range(4)]
+        accepted = {}
+        refused = []
+        lock = threading.Lock()
+
+        def client_thread(number):
+            rng = random.Random(number)
+            c = Client(b.port)
+            mine = []
+            for i in range(10):
+                repo = f"race/{rng.choice('abc')}"
+                tag = f"c{number}-{i}"
+                layers = [os.urandom(512), rng.choice(shared)]
+                response, body = push_slowly(c, repo, tag, layers, rng.choice([0, 0, 0.3, 1.5]))
+                if response.status != 201:
+                    with lock:
+                        refused.append((repo, tag, response.status, response.body))
+                    continue
+                mine.append((repo, tag))
+                with lock:
+                    accepted[(repo, tag)] = (body, {sha256(x): x for x in layers})
+                if rng.random() < 0.25:
+                    gone = mine.pop(rng.randrange(len(mine)))
+                    deleted = c.request("DELETE", f"/v2/{gone[0]}/manifests/{gone[1]}")
+                    assert deleted.status == 202, deleted
+                    with lock:
+                        del accepted[gone]
+
+        with Berth(config=GC) as b:
+            threads = [threading.Thread(target=client_thread, args=(n,)) for n in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            time.sleep(1.1)
+            wait_passes(b, 2)
+            c = Client(b.port)
+            self.assertGreater(len(accepted), 20)
+            for status in {r[2] for r in refused}:
+                self.assertEqual(status, 400, refused)  # MANIFEST_BLOB_UNKNOWN, nothing else
+            for (repo, tag), (body, layers) in accepted.items():
+                got = c.get_manifest(repo, tag)
+                self.assertEqual(got.status, 200, (repo, tag))
+                self.assertEqual(got.body, body)
+                for blob in json.loads(body)["layers"] + [json.loads(body)["config"]]:
+                    data = c.get_blob(repo, blob["digest"])
+                    self.assertEqual(data.status, 200, (repo, tag, blob))
+                    self.assertEqual(sha256(data.body), blob["digest"])
+                    if blob["digest"] in layers:
+                        self.assertEqual(data.body, layers[blob["digest"]])
 
 
 class Retention(unittest.TestCase):
@@ -145,6 +229,39 @@ class UsageAndAudit(unittest.TestCase):
                 records = [json.loads(line) for line in f]
             puts = [r for r in records if r.get("action") == "PUT" and r["repository"] == "app"]
             self.assertTrue(any(r["reference"] == "v1" and r["status"] == 201 for r in puts))
+
+    def test_audit_lines_for_push_delete_and_gc(self):
+        with Berth(config=GC) as b:
+            audit = os.path.join(b.dir, "audit.log")
+            b.config["log"]["audit"] = audit
+            b.restart()
+            c = Client(b.port)
+            body, digest = c.push_image("app", "v1", layers=[b"audited layer"])
+            layer = json.loads(body)["layers"][0]["digest"]
+            self.assertEqual(c.request("DELETE", "/v2/app/manifests/v1").status, 202)
+            deadline = time.monotonic() + 60
+            records = []
+            while time.monotonic() < deadline:
+                with open(audit) as f:
+                    records = [json.loads(line) for line in f]
+                freed = [r for r in records if r.get("module") == "gc" and r.get("repository")
+                         == "" and r.get("digest") == layer]
+                if freed:
+                    break
+                time.sleep(0.2)
+
+            def has(**fields):
+                return any(all(r.get(k) == v for k, v in fields.items()) for r in records)
+
+            self.assertTrue(has(module="http", action="PUT", repository="app", reference="v1",
+                                status=201), records)
+            self.assertTrue(has(module="http", action="DELETE", repository="app",
+                                reference="v1", status=202), records)
+            # The untagged manifest, its layer's link in the repository and the _blobs file.
+            self.assertTrue(has(module="gc", action="delete", repository="app", digest=digest))
+            self.assertTrue(has(module="gc", action="delete", repository="app", digest=layer))
+            self.assertTrue(has(module="gc", action="delete", repository="", digest=layer),
+                            records)
 
 
 if __name__ == "__main__":

@@ -74,8 +74,8 @@ struct ManifestUsage {
     std::uint64_t pull_count = 0;
 };
 
-// What garbage collection did since the start, for zot_gc_* metrics: the metrics layer
-// reads these at scrape time (Store::gc_stats()).
+// What garbage collection did since the start (Store::gc_stats()); each pass also adds its
+// share to the zot_gc_* metrics.
 struct GcStats {
     std::uint64_t runs = 0;
     std::uint64_t runs_failed = 0; // passes where an I/O error stopped some deletion
@@ -149,7 +149,8 @@ struct Plan {
 
 // What retention and GC remove from one repository's index at `now_unix`. `delay_seconds`
 // (retention.delay) is the age an untagged manifest or an orphaned referrer must reach.
-// Without a policy, every tag is kept and untagged manifests and orphaned referrers go.
+// Without a policy, every tag and every referrer is kept and untagged manifests go (Zot's
+// HasDeleteReferrer is false and HasDeleteUntagged true when no policy matches).
 Plan plan(const RepositoryFacts& facts, const CompiledPolicy* policy, std::int64_t now_unix,
           std::int64_t delay_seconds);
 

@@ -53,7 +53,7 @@ TEST_CASE("gc: untagged manifests go once older than the delay; tagged and child
     CHECK(names(plan.manifests) == std::vector<std::string>{"old"});
 }
 
-TEST_CASE("gc: removing an index frees its children; referrers follow their subject") {
+TEST_CASE("gc: removing an index frees its children; referrers follow their subject when asked") {
     lifecycle::RepositoryFacts facts;
     auto index = manifest("index", now - 2 * day);
     index.children = {"child"};
@@ -64,8 +64,18 @@ TEST_CASE("gc: removing an index frees its children; referrers follow their subj
     facts.tags = {{"v1", "tagged"}};
     facts.manifests = {index, manifest("child", now - 2 * day), signature, kept_signature,
                        manifest("tagged", now - 2 * day)};
-    auto plan = lifecycle::plan(facts, nullptr, now, 3600);
+    RetentionPolicy policy;
+    policy.delete_referrers = true;
+    auto compiled = policies(policy);
+    auto plan = lifecycle::plan(facts, compiled.policy_for("x"), now, 3600);
     CHECK(names(plan.manifests) == std::vector<std::string>{"child", "index", "sig"});
+    // As Zot: without a policy (or with deleteReferrers false) orphaned referrers stay.
+    plan = lifecycle::plan(facts, nullptr, now, 3600);
+    CHECK(names(plan.manifests) == std::vector<std::string>{"child", "index"});
+    policy.delete_referrers = false;
+    auto keep = policies(policy);
+    plan = lifecycle::plan(facts, keep.policy_for("x"), now, 3600);
+    CHECK(names(plan.manifests) == std::vector<std::string>{"child", "index"});
 }
 
 TEST_CASE("retention: keepTags patterns, counts and windows") {
