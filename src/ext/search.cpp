@@ -68,15 +68,25 @@ bool to_value(simdjson::dom::element element, graphql::Value& out, std::size_t d
     return false;
 }
 
-struct GraphqlRequest {
-    std::string query;
-    std::string operation_name;
-    graphql::Value variables;
-};
+Expected<GraphqlRequest, std::string> request_from_query(std::string_view query_string) {
+    util::QueryParams params = util::parse_query(query_string);
+    GraphqlRequest request;
+    request.query = std::string(util::query_first(params, "query").value_or(""));
+    request.operation_name = std::string(util::query_first(params, "operationName").value_or(""));
+    auto variables = parse_variables(util::query_first(params, "variables").value_or(""));
+    if (!variables) {
+        return Unexpected(variables.error());
+    }
+    request.variables = std::move(*variables);
+    return request;
+}
 
-Expected<Ok, std::string> read_variables(std::string_view json, graphql::Value& out) {
+} // namespace
+
+Expected<graphql::Value, std::string> parse_variables(std::string_view json) {
+    graphql::Value out;
     if (json.empty()) {
-        return Ok{};
+        return out;
     }
     simdjson::dom::parser parser;
     simdjson::dom::element element;
@@ -84,10 +94,10 @@ Expected<Ok, std::string> read_variables(std::string_view json, graphql::Value& 
         (out.kind != graphql::ValueKind::object && out.kind != graphql::ValueKind::null)) {
         return Unexpected(std::string("variables must be a JSON object"));
     }
-    return Ok{};
+    return out;
 }
 
-Expected<GraphqlRequest, std::string> request_from_body(std::string_view body) {
+Expected<GraphqlRequest, std::string> parse_request_body(std::string_view body) {
     simdjson::dom::parser parser;
     simdjson::dom::element element;
     simdjson::dom::object object;
@@ -109,21 +119,6 @@ Expected<GraphqlRequest, std::string> request_from_body(std::string_view body) {
     }
     return request;
 }
-
-Expected<GraphqlRequest, std::string> request_from_query(std::string_view query_string) {
-    util::QueryParams params = util::parse_query(query_string);
-    GraphqlRequest request;
-    request.query = std::string(util::query_first(params, "query").value_or(""));
-    request.operation_name = std::string(util::query_first(params, "operationName").value_or(""));
-    auto read =
-        read_variables(util::query_first(params, "variables").value_or(""), request.variables);
-    if (!read) {
-        return Unexpected(read.error());
-    }
-    return request;
-}
-
-} // namespace
 
 // What a query needs to know about the caller and the store.
 class Search::Sources final : public SearchSources {
@@ -210,7 +205,7 @@ io::Task<void> Search::graphql(http::Exchange& exchange) {
             exchange.respond(json_response(413, graphql_error_body("request body too large")));
             co_return;
         }
-        request = request_from_body(*body);
+        request = parse_request_body(*body);
     } else {
         request = request_from_query(exchange.request().query);
     }

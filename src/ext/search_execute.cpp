@@ -28,24 +28,26 @@ bool Writer::repository_field(RepoRef& repository, const CollectedField& field) 
     if (name == "Name") {
         json_.string(repository.name);
     } else if (name == "LastUpdated") {
-        time(repository.updated_ns);
+        time(repository.summary->updated_ns);
     } else if (name == "Size") {
-        size(repository.size);
+        size(repository.summary->size);
     } else if (name == "Platforms") {
         json_.begin_array();
-        for (const auto& [os, arch] : repository.platforms) {
+        for (const auto& [os, arch] : repository.summary->platforms) {
             platform(os, arch, field.children);
         }
         json_.end_array();
     } else if (name == "Vendors") {
         json_.begin_array();
-        for (Sym vendor : repository.vendors) {
+        for (Sym vendor : repository.summary->vendors) {
             text(vendor);
         }
         json_.end_array();
-    } else if (name == "NewestImage" && repository.newest) {
+    } else if (name == "NewestImage" && repository.summary->newest != RepositorySummary::none) {
+        facts_.complete(repository);
         image(*repository.newest, field.children);
     } else if (name == "DownloadCount") {
+        facts_.complete(repository);
         json_.uint64(repository.downloads);
     } else if (name == "StarCount") {
         json_.uint64(repository.facts->stars);
@@ -71,11 +73,8 @@ void Writer::repositories(std::vector<RepoRef>& items, const SelectionSets& sets
     json_.end_array();
 }
 
-void Writer::repositories_page(std::vector<RepoRef> items, const Page& page,
+void Writer::repositories_page(std::size_t total, std::vector<RepoRef> shown,
                                const SelectionSets& sets) {
-    sort_repositories(items, page.sort);
-    std::size_t total = items.size();
-    std::vector<RepoRef> shown = page_of(std::move(items), page);
     json_.begin_object();
     for (const CollectedField& field : collector_.fields("PaginatedReposResult", sets)) {
         json_.key(field.key);
@@ -118,7 +117,23 @@ private:
     std::optional<std::string> single_image(const CollectedField& field);
     std::optional<std::string> referrers(const CollectedField& field);
     std::optional<ImageRef> find_image(std::string_view reference) const;
-    std::vector<RepoRef> readable_repositories(std::string_view query, const Filter& filter);
+    RepoSelector readable_repositories(std::string_view query, const Filter& filter,
+                                       const Page& page);
+    // ImageList over every repository, ordered by anything but downloads.
+    void every_image(ImageSelector& selected) const;
+    void write_search_result(const CollectedField& field, std::size_t total,
+                             std::vector<RepoRef>& repositories,
+                             const std::vector<ImageRef>& images);
+    ImageSelector images_for(const Page& page) const {
+        return ImageSelector(page, ImageOrder{sort_key(page.sort), &facts_.index()});
+    }
+    // Sorting by downloads needs every image's usage; the other orders only the page's.
+    void add(ImageSelector& selected, ImageRef image) const {
+        if (sort_key(selected.page().sort) == SortKey::downloads) {
+            facts_.fill_usage(image);
+        }
+        selected.add(std::move(image));
+    }
 
     const Facts& facts_;
     FieldCollector& collector_;
@@ -171,13 +186,53 @@ std::optional<std::string> Executor::image_list(const CollectedField& field) {
     if (!page) {
         return page.error();
     }
+    // Zot answers an unknown repository with an empty page, as for one the caller cannot read.
+    ImageSelector selected = images_for(*page);
     std::string repository = arg(field, "repo").text;
-    std::vector<ImageRef> images = facts_.all_images(repository);
-    if (!repository.empty() && images.empty() && facts_.index().repository(repository) == nullptr) {
-        // Zot answers an unknown repository with an empty page, as for one the caller cannot read.
+    if (!repository.empty() || sort_key(page->sort) == SortKey::downloads) {
+        facts_.each_image(repository, [&](ImageRef image) {
+            if (image.facts != nullptr) {
+                add(selected, std::move(image));
+            }
+        });
+    } else {
+        every_image(selected);
     }
-    writer_.images_page(std::move(images), *page, field.children);
+    writer_.images_page(selected.total(), selected.take(), field.children);
     return std::nullopt;
+}
+
+void Executor::every_image(ImageSelector& selected) const {
+    // What the order compares, from the repositories' summaries: an image that cannot make the
+    // page is counted without reading its facts.
+    ImageOrder order{sort_key(selected.page().sort), &facts_.index()};
+    for (const auto& [name, repository] : facts_.index().repositories()) {
+        if (repository.tags.empty() || !facts_.sources().may_read(name)) {
+            continue;
+        }
+        const RepositorySummary& summary = facts_.summary(repository);
+        for (std::size_t i = 0; i < repository.tags.size(); ++i) {
+            const TagFact& tag = repository.tags[i];
+            if (tag.facts == nullptr) {
+                continue;
+            }
+            if (selected.full()) {
+                ImageRef probe;
+                probe.repository = name;
+                probe.tag = tag.name;
+                std::int64_t updated_ns = summary.tag_updated_ns[i];
+                probe.updated_ns = updated_ns == INT64_MIN
+                                       ? std::nullopt
+                                       : std::optional<std::int64_t>(updated_ns);
+                probe.position = selected.next_position();
+                if (!order(probe, selected.worst())) {
+                    selected.skip();
+                    continue;
+                }
+            }
+            selected.add(facts_.image(name, tag));
+        }
+    }
 }
 
 std::optional<std::string> Executor::image_for_digest(const CollectedField& field) {
@@ -187,36 +242,41 @@ std::optional<std::string> Executor::image_for_digest(const CollectedField& fiel
     }
     auto digest = oci::parse_digest(arg(field, "id").text);
     std::optional<Sym> wanted = digest ? facts_.index().find_digest(*digest) : std::nullopt;
-    std::vector<ImageRef> images;
-    for (const ImageRef& image : facts_.all_images({})) {
-        if (!wanted) {
-            break;
-        }
-        bool holds = image.digest == *wanted;
+    ImageSelector selected = images_for(*page);
+    auto holds = [&](const ImageRef& image) {
+        bool found = image.digest == *wanted;
         for (const auto& [manifest_digest, facts] : facts_.manifests(image.digest, *image.facts)) {
-            holds = holds || manifest_digest == *wanted || facts->config_digest == *wanted ||
+            found = found || manifest_digest == *wanted || facts->config_digest == *wanted ||
                     std::any_of(facts->layers.begin(), facts->layers.end(),
                                 [&](const LayerFact& layer) { return layer.digest == *wanted; });
         }
-        if (holds) {
-            images.push_back(image);
-        }
+        return found;
+    };
+    if (wanted) {
+        facts_.each_image({}, [&](ImageRef image) {
+            if (image.facts != nullptr && holds(image)) {
+                add(selected, std::move(image));
+            }
+        });
     }
-    writer_.images_page(std::move(images), *page, field.children);
+    writer_.images_page(selected.total(), selected.take(), field.children);
     return std::nullopt;
 }
 
-std::vector<RepoRef> Executor::readable_repositories(std::string_view query, const Filter& filter) {
-    std::vector<RepoRef> repositories;
+RepoSelector Executor::readable_repositories(std::string_view query, const Filter& filter,
+                                             const Page& page) {
+    SortKey key = sort_key(page.sort);
+    RepoSelector selected(page, RepoOrder{key});
     const SearchSources& sources = facts_.sources();
     for (const auto& [name, facts] : facts_.index().repositories()) {
         int rank = rank_repository(query, name);
         if (facts.tags.empty() || rank < 0 || !sources.may_read(name)) {
             continue;
         }
-        RepoRef repository{name, &facts, rank, {}, {}, 0, 0, {}, {}};
-        facts_.summarize(repository);
-        if (!repository.newest || !facts_.passes(*repository.newest, filter)) {
+        RepoRef repository = facts_.repository(name, facts, rank);
+        std::uint32_t newest = repository.summary->newest;
+        if (newest == RepositorySummary::none ||
+            !facts_.passes(facts_.image(name, facts.tags[newest]), filter)) {
             bool any = false;
             for (const TagFact& tag : facts.tags) {
                 any = any || facts_.passes(facts_.image(name, tag), filter);
@@ -225,9 +285,12 @@ std::vector<RepoRef> Executor::readable_repositories(std::string_view query, con
                 continue;
             }
         }
-        repositories.push_back(std::move(repository));
+        if (key == SortKey::downloads) {
+            facts_.complete(repository);
+        }
+        selected.add(std::move(repository));
     }
-    return repositories;
+    return selected;
 }
 
 std::optional<std::string> Executor::repo_list(const CollectedField& field, int which) {
@@ -242,25 +305,32 @@ std::optional<std::string> Executor::repo_list(const CollectedField& field, int 
     } else if (which == 2) {
         filter.bookmarked = true;
     }
-    writer_.repositories_page(readable_repositories("", filter), *page, field.children);
+    RepoSelector selected = readable_repositories("", filter, *page);
+    writer_.repositories_page(selected.total(), selected.take(), field.children);
     return std::nullopt;
 }
 
 std::optional<std::string> Executor::expanded_repo(const CollectedField& field) {
     std::string name = arg(field, "repo").text;
-    const RepositoryFacts* facts = facts_.index().repository(name);
-    bool visible = facts != nullptr && !facts->tags.empty() && facts_.sources().may_read(name);
-    std::vector<ImageRef> images = visible ? facts_.all_images(name) : std::vector<ImageRef>{};
-    sort_images(images, "UPDATE_TIME", facts_.index());
+    auto found = facts_.index().repositories().find(name);
+    bool visible = found != facts_.index().repositories().end() && !found->second.tags.empty() &&
+                   facts_.sources().may_read(name);
+    ImageSelector selected(Page{}, ImageOrder{SortKey::update_time, &facts_.index()});
+    if (visible) {
+        facts_.each_image(name, [&](ImageRef image) {
+            if (image.facts != nullptr) {
+                selected.add(std::move(image));
+            }
+        });
+    }
+    std::vector<ImageRef> images = selected.take();
     json_.begin_object();
     for (const CollectedField& item : collector_.fields("RepoInfo", field.children)) {
         json_.key(item.key);
         if (item.field->name == "Images") {
             writer_.images(images, item.children);
         } else if (item.field->name == "Summary" && visible) {
-            auto found = facts_.index().repositories().find(name);
-            RepoRef repository{found->first, facts, 0, {}, {}, 0, 0, {}, {}};
-            facts_.summarize(repository);
+            RepoRef repository = facts_.repository(found->first, found->second, 0);
             writer_.repository(repository, item.children);
         } else if (item.field->name == "__typename") {
             json_.string("RepoInfo");
@@ -283,24 +353,33 @@ std::optional<std::string> Executor::global_search(const CollectedField& field) 
     std::size_t colon = query.find(':');
     std::vector<RepoRef> repositories;
     std::vector<ImageRef> images;
+    std::size_t total = 0;
     if (colon == std::string::npos) {
-        repositories = readable_repositories(query, filter);
+        RepoSelector selected = readable_repositories(query, filter, *page);
+        total = selected.total();
+        repositories = selected.take();
     } else {
         std::string_view repository = std::string_view(query).substr(0, colon);
         std::string_view prefix = std::string_view(query).substr(colon + 1);
-        for (const ImageRef& image : facts_.all_images(repository)) {
-            if (image.repository == repository &&
-                facts_.index().text(image.tag).starts_with(prefix) &&
-                facts_.passes(image, filter)) {
-                images.push_back(image);
-            }
+        ImageSelector selected = images_for(*page);
+        if (!repository.empty()) {
+            facts_.each_image(repository, [&](ImageRef image) {
+                if (image.facts != nullptr && facts_.index().text(image.tag).starts_with(prefix) &&
+                    facts_.passes(image, filter)) {
+                    add(selected, std::move(image));
+                }
+            });
         }
+        total = selected.total();
+        images = selected.take();
     }
-    std::size_t total = colon == std::string::npos ? repositories.size() : images.size();
-    sort_repositories(repositories, page->sort);
-    sort_images(images, page->sort, facts_.index());
-    repositories = page_of(std::move(repositories), *page);
-    images = page_of(std::move(images), *page);
+    write_search_result(field, total, repositories, images);
+    return std::nullopt;
+}
+
+void Executor::write_search_result(const CollectedField& field, std::size_t total,
+                                   std::vector<RepoRef>& repositories,
+                                   const std::vector<ImageRef>& images) {
     json_.begin_object();
     for (const CollectedField& item : collector_.fields("GlobalSearchResult", field.children)) {
         json_.key(item.key);
@@ -318,7 +397,6 @@ std::optional<std::string> Executor::global_search(const CollectedField& field) 
         }
     }
     json_.end_object();
-    return std::nullopt;
 }
 
 std::optional<ImageRef> Executor::find_image(std::string_view reference) const {
@@ -370,10 +448,11 @@ std::optional<std::string> Executor::lineage(const CollectedField& field, bool d
     std::erase_if(chosen, [&](const auto& item) {
         return !digest.empty() && facts_.index().digest(item.first) != digest;
     });
-    std::vector<ImageRef> found;
-    for (const ImageRef& image : facts_.all_images({})) {
-        if (image.repository == target->repository && image.tag == target->tag) {
-            continue;
+    ImageSelector selected = images_for(*page);
+    facts_.each_image({}, [&](ImageRef image) {
+        if (image.facts == nullptr ||
+            (image.repository == target->repository && image.tag == target->tag)) {
+            return;
         }
         bool related = false;
         for (const auto& [ignored, candidate] : facts_.manifests(image.digest, *image.facts)) {
@@ -383,10 +462,10 @@ std::optional<std::string> Executor::lineage(const CollectedField& field, bool d
             }
         }
         if (related) {
-            found.push_back(image);
+            add(selected, std::move(image));
         }
-    }
-    writer_.images_page(std::move(found), *page, field.children);
+    });
+    writer_.images_page(selected.total(), selected.take(), field.children);
     return std::nullopt;
 }
 

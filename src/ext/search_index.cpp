@@ -241,6 +241,7 @@ bool SearchIndex::add_manifest(std::string_view repository, const oci::Digest& d
     if (at == facts_of_repository.manifests.end() || *at != sym) {
         facts_of_repository.manifests.insert(at, sym);
         facts.repositories++;
+        facts_of_repository.summary.generation = 0;
     }
     return facts.state == FactsState::manifest_only;
 }
@@ -270,19 +271,22 @@ void SearchIndex::set_tag(std::string_view repository, std::string_view tag,
                           const oci::Digest& digest) {
     auto found_repository = repositories_.find(repository);
     auto sym = strings_.find(digest_key(digest));
-    if (found_repository == repositories_.end() || !sym || !manifests_.contains(*sym)) {
-        return; // a tag on a manifest the index does not have: nothing to point at
+    if (found_repository == repositories_.end() || !sym || !found_repository->second.holds(*sym)) {
+        return; // a tag on a manifest the repository does not have: nothing to point at
     }
+    const ManifestFacts* facts = &manifests_.at(*sym);
+    found_repository->second.summary.generation = 0;
     std::vector<TagFact>& tags = found_repository->second.tags;
     auto at = lower(tags, [&](const TagFact& item) { return strings_.view(item.name) < tag; });
     if (at != tags.end() && strings_.view(at->name) == tag) {
         strings_.retain(*sym);
         strings_.release(at->digest);
         at->digest = *sym;
+        at->facts = facts;
         return;
     }
     strings_.retain(*sym);
-    tags.insert(at, TagFact{strings_.intern(tag), *sym});
+    tags.insert(at, TagFact{strings_.intern(tag), *sym, facts});
     tag_count_++;
 }
 
@@ -294,6 +298,7 @@ void SearchIndex::remove_tag(std::string_view repository, std::string_view tag) 
     std::vector<TagFact>& tags = found_repository->second.tags;
     auto at = lower(tags, [&](const TagFact& item) { return strings_.view(item.name) < tag; });
     if (at != tags.end() && strings_.view(at->name) == tag) {
+        found_repository->second.summary.generation = 0;
         strings_.release(at->name);
         strings_.release(at->digest);
         tags.erase(at);
@@ -308,6 +313,7 @@ void SearchIndex::remove_manifest(std::string_view repository, const oci::Digest
         return;
     }
     RepositoryFacts& facts = found_repository->second;
+    facts.summary.generation = 0;
     std::erase_if(facts.tags, [&](const TagFact& tag) {
         if (tag.digest != *sym) {
             return false;
@@ -334,6 +340,11 @@ void SearchIndex::set_config(const oci::Digest& manifest, const ImageConfigFacts
         return;
     }
     ManifestFacts& facts = found->second;
+    if (facts.state == FactsState::complete) {
+        // Read again (two pushes raced the first read): summaries may show the old facts.
+        // Summaries of manifests not yet complete were never kept.
+        generation_++;
+    }
     Sym os = strings_.intern(config.os);
     Sym arch = strings_.intern(config.architecture);
     strings_.release(facts.os);

@@ -131,19 +131,30 @@ ImageRef Facts::image(std::string_view repository, const TagFact& tag) const {
     image.repository = repository;
     image.tag = tag.name;
     image.digest = tag.digest;
-    image.facts = index_.manifest(tag.digest);
+    image.facts = tag.facts;
     if (image.facts != nullptr) {
         image.updated_ns = updated(*image.facts);
-        auto digest = oci::parse_digest(index_.digest(tag.digest));
-        if (digest) {
-            if (auto usage = sources_.usage(repository, *digest)) {
-                image.downloads = usage->downloads;
-                image.pushed_ns = usage->pushed_ns;
-                image.pulled_ns = usage->pulled_ns;
-            }
-        }
     }
     return image;
+}
+
+void Facts::fill_usage(ImageRef& image) const {
+    if (image.usage_known) {
+        return;
+    }
+    image.usage_known = true;
+    if (image.facts == nullptr) {
+        return;
+    }
+    auto digest = oci::parse_digest(index_.digest(image.digest));
+    if (!digest) {
+        return;
+    }
+    if (auto usage = sources_.usage(image.repository, *digest)) {
+        image.downloads = usage->downloads;
+        image.pushed_ns = usage->pushed_ns;
+        image.pulled_ns = usage->pulled_ns;
+    }
 }
 
 bool Facts::passes(const ImageRef& image, const Filter& filter) const {
@@ -170,57 +181,111 @@ bool Facts::passes(const ImageRef& image, const Filter& filter) const {
     });
 }
 
-std::vector<ImageRef> Facts::all_images(std::string_view only_repository) const {
-    std::vector<ImageRef> images;
-    for (const auto& [name, repository] : index_.repositories()) {
-        if ((!only_repository.empty() && name != only_repository) || repository.tags.empty() ||
-            !sources_.may_read(name)) {
-            continue;
-        }
-        for (const TagFact& tag : repository.tags) {
-            ImageRef image = this->image(name, tag);
-            if (image.facts != nullptr) {
-                images.push_back(image);
-            }
+namespace {
+
+// Whether a summary that used these facts may be kept: facts whose config is still being
+// read change without the repository changing, and so would an index's child that the
+// repository does not hold itself.
+bool settled(const RepositoryFacts& repository, const SearchIndex& index,
+             const ManifestFacts& facts) {
+    if (facts.state != FactsState::complete) {
+        return false;
+    }
+    for (Sym child : facts.children) {
+        const ManifestFacts* child_facts = index.manifest(child);
+        if (child_facts == nullptr || child_facts->state != FactsState::complete ||
+            !repository.holds(child)) {
+            return false;
         }
     }
-    return images;
+    return true;
 }
 
-void Facts::summarize(RepoRef& repository) const {
-    std::vector<Sym> counted;
+} // namespace
+
+const RepositorySummary& Facts::summary(const RepositoryFacts& repository) const {
+    RepositorySummary& kept = repository.summary;
+    if (kept.generation != index_.generation()) {
+        compute_summary(repository, kept);
+    }
+    return kept;
+}
+
+void Facts::compute_summary(const RepositoryFacts& repository, RepositorySummary& out) const {
+    out = RepositorySummary{};
+    out.tag_updated_ns.assign(repository.tags.size(), INT64_MIN);
+    bool keep = true;
+    // Every blob and manifest counts once, at the size it was first seen with.
+    std::vector<std::pair<Sym, std::uint64_t>> counted;
     auto count = [&](Sym digest, std::uint64_t size) {
-        if (digest != 0 && std::find(counted.begin(), counted.end(), digest) == counted.end()) {
-            counted.push_back(digest);
-            repository.size += size;
+        if (digest != 0) {
+            counted.emplace_back(digest, size);
         }
     };
-    for (const TagFact& tag : repository.facts->tags) {
-        ImageRef image = this->image(repository.name, tag);
-        if (image.facts == nullptr) {
+    for (std::size_t position = 0; position < repository.tags.size(); ++position) {
+        const TagFact& tag = repository.tags[position];
+        if (tag.facts == nullptr) {
             continue;
         }
-        repository.downloads += image.downloads;
-        bool newer = !repository.newest ||
-                     (image.updated_ns && (!repository.newest->updated_ns ||
-                                           *image.updated_ns > *repository.newest->updated_ns));
+        keep = keep && settled(repository, index_, *tag.facts);
+        std::optional<std::int64_t> updated_ns = updated(*tag.facts);
+        out.tag_updated_ns[position] = updated_ns.value_or(INT64_MIN);
+        bool newer = out.newest == RepositorySummary::none ||
+                     (updated_ns && (!out.updated_ns || *updated_ns > *out.updated_ns));
         if (newer) {
-            repository.newest = image;
-            repository.updated_ns = image.updated_ns;
+            out.newest = static_cast<std::uint32_t>(position);
+            out.updated_ns = updated_ns;
         }
-        platforms(*image.facts, repository.platforms);
-        count(tag.digest, image.facts->size);
-        for (const auto& [digest, facts] : manifests(tag.digest, *image.facts)) {
+        platforms(*tag.facts, out.platforms);
+        count(tag.digest, tag.facts->size);
+        for (const auto& [digest, facts] : manifests(tag.digest, *tag.facts)) {
             count(digest, facts->size);
             count(facts->config_digest, facts->config_size);
             for (const LayerFact& layer : facts->layers) {
                 count(layer.digest, layer.size);
             }
-            if (facts->vendor != 0 &&
-                std::find(repository.vendors.begin(), repository.vendors.end(), facts->vendor) ==
-                    repository.vendors.end()) {
-                repository.vendors.push_back(facts->vendor);
+            if (facts->vendor != 0 && std::find(out.vendors.begin(), out.vendors.end(),
+                                                facts->vendor) == out.vendors.end()) {
+                out.vendors.push_back(facts->vendor);
             }
+        }
+    }
+    std::stable_sort(counted.begin(), counted.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < counted.size(); ++i) {
+        if (i == 0 || counted[i].first != counted[i - 1].first) {
+            out.size += counted[i].second;
+        }
+    }
+    out.platforms.shrink_to_fit();
+    out.vendors.shrink_to_fit();
+    out.generation = keep ? index_.generation() : 0;
+}
+
+RepoRef Facts::repository(std::string_view name, const RepositoryFacts& facts, int rank) const {
+    RepoRef repository;
+    repository.name = name;
+    repository.facts = &facts;
+    repository.summary = &summary(facts);
+    repository.rank = rank;
+    return repository;
+}
+
+void Facts::complete(RepoRef& repository) const {
+    if (repository.complete) {
+        return;
+    }
+    repository.complete = true;
+    const std::vector<TagFact>& tags = repository.facts->tags;
+    for (std::size_t position = 0; position < tags.size(); ++position) {
+        ImageRef image = this->image(repository.name, tags[position]);
+        if (image.facts == nullptr) {
+            continue;
+        }
+        fill_usage(image);
+        repository.downloads += image.downloads;
+        if (position == repository.summary->newest) {
+            repository.newest = image;
         }
     }
 }
@@ -247,62 +312,91 @@ int rank_repository(std::string_view query, std::string_view name) {
     return -1;
 }
 
+SortKey sort_key(std::string_view sort) {
+    if (sort == "ALPHABETIC_DSC") {
+        return SortKey::alphabetic_dsc;
+    }
+    if (sort == "UPDATE_TIME") {
+        return SortKey::update_time;
+    }
+    if (sort == "DOWNLOADS") {
+        return SortKey::downloads;
+    }
+    if (sort == "RELEVANCE") {
+        return SortKey::relevance;
+    }
+    if (sort == "STARS") {
+        return SortKey::stars;
+    }
+    return SortKey::alphabetic_asc;
+}
+
 namespace {
 
-bool alphabetic_less(const ImageRef& a, const ImageRef& b, const SearchIndex& index) {
+// -1, 0, 1 as a is before, level with or after b by name (repository, then tag).
+int compare_names(const ImageRef& a, const ImageRef& b, const SearchIndex& index) {
     if (a.repository != b.repository) {
-        return a.repository < b.repository;
+        return a.repository < b.repository ? -1 : 1;
     }
-    return index.text(a.tag) < index.text(b.tag);
+    std::string_view a_tag = index.text(a.tag);
+    std::string_view b_tag = index.text(b.tag);
+    return a_tag == b_tag ? 0 : a_tag < b_tag ? -1 : 1;
+}
+
+template <class T>
+int compare(const T& a, const T& b) {
+    return a == b ? 0 : a < b ? -1 : 1;
 }
 
 } // namespace
 
-void sort_images(std::vector<ImageRef>& images, std::string_view sort, const SearchIndex& index) {
-    auto by = [&](auto&& less) {
-        std::stable_sort(images.begin(), images.end(), less);
-    };
-    auto alphabetic = [&](const ImageRef& a, const ImageRef& b) {
-        return alphabetic_less(a, b, index);
-    };
-    if (sort == "ALPHABETIC_DSC") {
-        by([&](const ImageRef& a, const ImageRef& b) { return alphabetic(b, a); });
-    } else if (sort == "UPDATE_TIME") {
-        by([](const ImageRef& a, const ImageRef& b) {
-            return a.updated_ns.value_or(INT64_MIN) > b.updated_ns.value_or(INT64_MIN);
-        });
-    } else if (sort == "DOWNLOADS") {
-        by([](const ImageRef& a, const ImageRef& b) { return a.downloads > b.downloads; });
-    } else if (sort == "RELEVANCE") {
-        by([&](const ImageRef& a, const ImageRef& b) {
-            return a.rank != b.rank ? a.rank < b.rank : alphabetic(a, b);
-        });
-    } else {
-        by(alphabetic);
+bool ImageOrder::operator()(const ImageRef& a, const ImageRef& b) const {
+    int order = 0;
+    switch (key) {
+    case SortKey::alphabetic_dsc:
+        order = compare_names(b, a, *index);
+        break;
+    case SortKey::update_time:
+        order = compare(b.updated_ns.value_or(INT64_MIN), a.updated_ns.value_or(INT64_MIN));
+        break;
+    case SortKey::downloads:
+        order = compare(b.downloads, a.downloads);
+        break;
+    case SortKey::relevance:
+        order = a.rank != b.rank ? compare(a.rank, b.rank) : compare_names(a, b, *index);
+        break;
+    case SortKey::alphabetic_asc:
+    case SortKey::stars: // images have no stars: by name, as Zot
+        order = compare_names(a, b, *index);
+        break;
     }
+    return order != 0 ? order < 0 : a.position < b.position;
 }
 
-void sort_repositories(std::vector<RepoRef>& repositories, std::string_view sort) {
-    auto by = [&](auto&& less) {
-        std::stable_sort(repositories.begin(), repositories.end(), less);
-    };
-    if (sort == "ALPHABETIC_DSC") {
-        by([](const RepoRef& a, const RepoRef& b) { return a.name > b.name; });
-    } else if (sort == "UPDATE_TIME") {
-        by([](const RepoRef& a, const RepoRef& b) {
-            return a.updated_ns.value_or(INT64_MIN) > b.updated_ns.value_or(INT64_MIN);
-        });
-    } else if (sort == "DOWNLOADS") {
-        by([](const RepoRef& a, const RepoRef& b) { return a.downloads > b.downloads; });
-    } else if (sort == "STARS") {
-        by([](const RepoRef& a, const RepoRef& b) { return a.facts->stars > b.facts->stars; });
-    } else if (sort == "RELEVANCE") {
-        by([](const RepoRef& a, const RepoRef& b) {
-            return a.rank != b.rank ? a.rank < b.rank : a.name < b.name;
-        });
-    } else {
-        by([](const RepoRef& a, const RepoRef& b) { return a.name < b.name; });
+bool RepoOrder::operator()(const RepoRef& a, const RepoRef& b) const {
+    int order = 0;
+    switch (key) {
+    case SortKey::alphabetic_dsc:
+        order = compare(b.name, a.name);
+        break;
+    case SortKey::update_time:
+        order = compare(b.summary->updated_ns.value_or(INT64_MIN),
+                        a.summary->updated_ns.value_or(INT64_MIN));
+        break;
+    case SortKey::downloads:
+        order = compare(b.downloads, a.downloads);
+        break;
+    case SortKey::stars:
+        order = compare(b.facts->stars, a.facts->stars);
+        break;
+    case SortKey::relevance:
+        order = a.rank != b.rank ? compare(a.rank, b.rank) : compare(a.name, b.name);
+        break;
+    case SortKey::alphabetic_asc:
+        order = compare(a.name, b.name);
+        break;
     }
+    return order != 0 ? order < 0 : a.position < b.position;
 }
 
 } // namespace berth::ext::search

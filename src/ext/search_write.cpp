@@ -28,7 +28,9 @@ void Writer::images(const std::vector<ImageRef>& images, const SelectionSets& se
     json_.end_array();
 }
 
-void Writer::image(const ImageRef& image, const SelectionSets& sets) {
+void Writer::image(const ImageRef& shown, const SelectionSets& sets) {
+    ImageRef image = shown;
+    facts_.fill_usage(image);
     json_.begin_object();
     for (const CollectedField& field : collector_.fields("ImageSummary", sets)) {
         json_.key(field.key);
@@ -328,11 +330,8 @@ void Writer::page_info(std::size_t total, std::size_t count, const SelectionSets
     json_.end_object();
 }
 
-void Writer::images_page(std::vector<ImageRef> images, const Page& page,
+void Writer::images_page(std::size_t total, const std::vector<ImageRef>& shown,
                          const SelectionSets& sets) {
-    sort_images(images, page.sort, facts_.index());
-    std::size_t total = images.size();
-    std::vector<ImageRef> shown = page_of(std::move(images), page);
     json_.begin_object();
     for (const CollectedField& field : collector_.fields("PaginatedImagesResult", sets)) {
         json_.key(field.key);

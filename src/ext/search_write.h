@@ -17,11 +17,12 @@ public:
 
     void image(const ImageRef& image, const SelectionSets& sets);
     void images(const std::vector<ImageRef>& images, const SelectionSets& sets);
-    // Sorts, pages and writes a PaginatedImagesResult.
-    void images_page(std::vector<ImageRef> images, const Page& page, const SelectionSets& sets);
+    // A PaginatedImagesResult: `total` images found, `shown` the page of them.
+    void images_page(std::size_t total, const std::vector<ImageRef>& shown,
+                     const SelectionSets& sets);
     void repository(RepoRef& repository, const SelectionSets& sets);
     void repositories(std::vector<RepoRef>& repositories, const SelectionSets& sets);
-    void repositories_page(std::vector<RepoRef> repositories, const Page& page,
+    void repositories_page(std::size_t total, std::vector<RepoRef> shown,
                            const SelectionSets& sets);
     void page_info(std::size_t total, std::size_t count, const SelectionSets& sets);
     void referrers(std::string_view repository, Sym digest, const SelectionSets& sets);

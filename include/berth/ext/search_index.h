@@ -13,6 +13,7 @@
 #include <berth/oci/manifest.h>
 #include <berth/oci/names.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -122,12 +123,37 @@ struct ManifestFacts {
 struct TagFact {
     Sym name = 0;
     Sym digest = 0;
+    // The facts of `digest`: a tag points at a manifest of its own repository, whose facts live
+    // as long as the repository holds it (map nodes do not move).
+    const ManifestFacts* facts = nullptr;
+};
+
+// What repository lists show of a repository, derived from its tags and their manifests:
+// computed by the first query that needs it and kept until the repository changes. Listing
+// 10,000 repositories then reads 10,000 summaries instead of walking 100,000 tags.
+struct RepositorySummary {
+    static constexpr std::uint32_t none = UINT32_MAX;
+    std::uint64_t generation = 0; // SearchIndex::generation() when computed; 0: not computed
+    std::uint32_t newest = none;  // the position in `tags` of the newest image
+    std::optional<std::int64_t> updated_ns;
+    std::uint64_t size = 0;                     // distinct blobs and manifests, each counted once
+    std::vector<std::pair<Sym, Sym>> platforms; // (os, arch), distinct, in tag order
+    std::vector<Sym> vendors;                   // distinct, non-empty
+    // Per tag, what image lists sort by: the LastUpdated time (INT64_MIN when unknown). A
+    // page of images sorted by time then reads facts only for the images that make the page.
+    std::vector<std::int64_t> tag_updated_ns;
 };
 
 struct RepositoryFacts {
     std::vector<TagFact> tags;  // ordered by name
     std::vector<Sym> manifests; // every manifest, ordered by symbol
     std::uint32_t stars = 0;
+    // Filled by queries (search_results.cpp); every change to the repository drops it.
+    mutable RepositorySummary summary;
+
+    bool holds(Sym manifest) const {
+        return std::binary_search(manifests.begin(), manifests.end(), manifest);
+    }
 };
 
 class SearchIndex {
@@ -141,6 +167,8 @@ public:
     // time the digest is seen. True when the manifest's config still has to be read.
     bool add_manifest(std::string_view repository, const oci::Digest& digest, std::uint64_t size,
                       const oci::ManifestInfo& info);
+    // The repository must hold the manifest already (add_manifest); a tag on anything else is
+    // ignored.
     void set_tag(std::string_view repository, std::string_view tag, const oci::Digest& digest);
     void remove_tag(std::string_view repository, std::string_view tag);
     // The manifest leaves the repository with every tag that pointed at it.
@@ -159,6 +187,11 @@ public:
     std::string digest(Sym sym) const { return digest_text(strings_.view(sym)); }
     const StringPool& strings() const { return strings_; }
 
+    // Summaries computed at another generation are stale. It changes when facts change that
+    // any repository may show (a manifest's config read again); changes to one repository
+    // drop only that repository's summary.
+    std::uint64_t generation() const { return generation_; }
+
     std::size_t tag_count() const { return tag_count_; }
     std::size_t manifest_count() const { return manifests_.size(); }
     // An estimate of the bytes the index holds (containers counted at their capacity).
@@ -175,6 +208,7 @@ private:
     std::map<std::string, RepositoryFacts, std::less<>> repositories_;
     std::unordered_map<Sym, ManifestFacts> manifests_;
     std::size_t tag_count_ = 0;
+    std::uint64_t generation_ = 1;
 };
 
 } // namespace berth::ext

@@ -83,6 +83,18 @@ struct QueryOutput {
 QueryOutput run_query(const SearchIndex& index, const SearchSources& sources,
                       const QueryInput& input, const QueryLimits& limits = {});
 
+// A GraphQL request as it arrives over HTTP.
+struct GraphqlRequest {
+    std::string query;
+    std::string operation_name;
+    graphql::Value variables; // an object, or null for none
+};
+
+// A POST body: {"query": ..., "operationName": ..., "variables": {...}}.
+Expected<GraphqlRequest, std::string> parse_request_body(std::string_view body);
+// The variables of a GET request (its `variables` parameter): a JSON object, or nothing.
+Expected<graphql::Value, std::string> parse_variables(std::string_view json);
+
 // The body of a GraphQL error response without data (a request that is no GraphQL request).
 std::string graphql_error_body(std::string_view message);
 

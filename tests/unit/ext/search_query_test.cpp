@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 using namespace berth;
 using namespace berth::ext;
@@ -122,4 +124,240 @@ TEST_CASE("search query: answers, filters by access, and reports errors") {
     CHECK(run(index, "{__type(name: \"PageInfo\") {kind fields {name}}}") ==
           R"({"data":{"__type":{"kind":"OBJECT","fields":[{"name":"TotalCount"},)"
           R"({"name":"ItemCount"}]}}})");
+}
+
+// ---- summaries and pages ------------------------------------------------------------------
+
+namespace {
+
+// A deterministic mix of what the store tells the index: images (some whose config arrives
+// late), multi-platform indexes, manifests shared between repositories, retags and deletes.
+class Pushes {
+public:
+    explicit Pushes(std::uint64_t seed) : state_(seed) {}
+
+    void step(SearchIndex& index) {
+        std::string repository =
+            "team" + std::to_string(next() % 3) + "/app" + std::to_string(next() % 12);
+        std::string tag = "v" + std::to_string(next() % 6);
+        switch (next() % 9) {
+        case 0:
+            index.remove_tag(repository, tag);
+            break;
+        case 8:
+            if (!pushed_.empty()) {
+                // A tag moved to a manifest its repository holds already.
+                auto& [from, manifest] = pushed_[next() % pushed_.size()];
+                index.set_tag(from, tag, manifest);
+            }
+            break;
+        case 1:
+            if (!pushed_.empty()) {
+                auto& [from, manifest] = pushed_[next() % pushed_.size()];
+                index.remove_manifest(from, manifest);
+            }
+            break;
+        case 2:
+            if (!late_.empty()) {
+                configure(index, late_.back());
+                late_.pop_back();
+            }
+            break;
+        case 3:
+            index.set_tag(repository, tag, push_index(index, repository));
+            break;
+        default:
+            index.set_tag(repository, tag, push_image(index, repository));
+        }
+    }
+
+private:
+    std::uint64_t next() {
+        state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+        return state_ >> 33;
+    }
+    oci::Digest digest(std::uint64_t kind, std::uint64_t number) {
+        std::string hex = std::to_string(kind) + std::to_string(number);
+        return oci::Digest{oci::DigestAlgorithm::sha256, hex + std::string(64 - hex.size(), 'a')};
+    }
+    void configure(SearchIndex& index, const oci::Digest& manifest) {
+        ImageConfigFacts config;
+        config.os = "linux";
+        config.architecture = next() % 2 == 0 ? "amd64" : "arm64";
+        // Few distinct times, so that orders have ties to keep.
+        config.created_ns = static_cast<std::int64_t>(next() % 5) * 1'000'000'000;
+        if (next() % 3 == 0) {
+            config.labels = {{"org.opencontainers.image.vendor", "V" + std::to_string(next() % 3)}};
+        }
+        index.set_config(manifest, config);
+    }
+    oci::Digest push_image(SearchIndex& index, const std::string& repository) {
+        if (!pushed_.empty() && next() % 4 == 0) {
+            // A manifest another repository holds too.
+            oci::Digest shared = pushed_[next() % pushed_.size()].second;
+            if (const ManifestFacts* facts = index.manifest(shared); facts && !facts->is_index()) {
+                oci::ManifestInfo info = image_info('c', {'d'});
+                index.add_manifest(repository, shared, facts->size, info);
+                return shared;
+            }
+        }
+        std::uint64_t number = ++count_;
+        oci::ManifestInfo info = image_info('c', {'d'});
+        info.config->digest = digest(1, number);
+        info.layers.back().size = static_cast<std::int64_t>(next() % 4) * 100;
+        oci::Digest manifest = digest(2, number);
+        index.add_manifest(repository, manifest, 500, info);
+        if (next() % 3 == 0) {
+            late_.push_back(manifest);
+        } else {
+            configure(index, manifest);
+        }
+        pushed_.emplace_back(repository, manifest);
+        return manifest;
+    }
+    oci::Digest push_index(SearchIndex& index, const std::string& repository) {
+        oci::ManifestInfo info;
+        info.kind = oci::ManifestKind::oci_index;
+        info.media_type = std::string(oci::oci_index_media_type);
+        for (std::uint64_t i = 0, n = 1 + next() % 2; i < n; ++i) {
+            oci::Descriptor child;
+            child.digest = push_image(index, repository);
+            child.media_type = std::string(oci::oci_manifest_media_type);
+            child.size = 500;
+            info.manifests.push_back(child);
+        }
+        oci::Digest manifest = digest(3, ++count_);
+        index.add_manifest(repository, manifest, 300, info);
+        return manifest;
+    }
+
+    std::uint64_t state_;
+    std::uint64_t count_ = 0;
+    std::vector<std::pair<std::string, oci::Digest>> pushed_;
+    std::vector<oci::Digest> late_;
+};
+
+const std::vector<std::string>& listing_queries() {
+    static const std::vector<std::string> queries = [] {
+        std::string repo = "Name LastUpdated Size Platforms {Os Arch} Vendors DownloadCount "
+                           "NewestImage {Tag Digest LastUpdated Size}";
+        std::string image = "RepoName Tag Digest LastUpdated Size Manifests {Digest Platform "
+                            "{Os Arch}}";
+        std::vector<std::string> out;
+        for (std::string sort : {"UPDATE_TIME", "ALPHABETIC_ASC", "ALPHABETIC_DSC", "RELEVANCE",
+                                 "DOWNLOADS", "STARS"}) {
+            for (std::string page : {"limit: 0", "limit: 3 offset: 2", "limit: 1000"}) {
+                std::string args = "requestedPage: {" + page + " sortBy: " + sort + "}";
+                out.push_back("{RepoListWithNewestImage(" + args +
+                              ") {Page {TotalCount} "
+                              "Results {" +
+                              repo + "}}}");
+                out.push_back("{ImageList(repo: \"\", " + args +
+                              ") {Page {TotalCount "
+                              "ItemCount} Results {" +
+                              image + "}}}");
+                out.push_back("{GlobalSearch(query: \"app1\", " + args + ") {Repos {" + repo +
+                              "}}}");
+            }
+        }
+        for (int app = 0; app < 12; app += 5) {
+            out.push_back("{ExpandedRepoInfo(repo: \"team1/app" + std::to_string(app) +
+                          "\") {Images {" + image + "} Summary {" + repo + "}}}");
+        }
+        return out;
+    }();
+    return queries;
+}
+
+// "[{...},{...}]" of a page's results, one entry per item.
+std::vector<std::string> results_of(const std::string& body) {
+    std::vector<std::string> items;
+    std::size_t start = body.find("\"Results\":[");
+    REQUIRE(start != std::string::npos);
+    start += 11;
+    std::size_t end = body.find("]}}}", start);
+    std::string list = body.substr(start, end - start);
+    for (std::size_t at = 0; at < list.size();) {
+        std::size_t next = list.find("},{", at);
+        items.push_back(list.substr(at, next == std::string::npos ? next : next + 1 - at));
+        at = next == std::string::npos ? list.size() : next + 2;
+    }
+    return items;
+}
+
+} // namespace
+
+TEST_CASE("search summaries: kept answers equal those of an index that never answered before") {
+    // `kept` answers the listings after every few changes, so its repository summaries are
+    // computed early and must be dropped by every change that matters; `fresh` sees the same
+    // changes and answers once at the end.
+    SearchIndex kept;
+    SearchIndex fresh;
+    Pushes kept_pushes(7);
+    Pushes fresh_pushes(7);
+    for (int round = 0; round < 12; ++round) {
+        for (int i = 0; i < 25; ++i) {
+            kept_pushes.step(kept);
+            fresh_pushes.step(fresh);
+        }
+        for (const std::string& query : listing_queries()) {
+            run(kept, query);
+        }
+    }
+    CHECK(kept.tag_count() == fresh.tag_count());
+    for (const std::string& query : listing_queries()) {
+        INFO(query);
+        CHECK(run(kept, query) == run(fresh, query));
+    }
+}
+
+TEST_CASE("search pages: a page equals the same slice of the whole sorted list") {
+    SearchIndex index;
+    Pushes pushes(11);
+    for (int i = 0; i < 300; ++i) {
+        pushes.step(index);
+    }
+    for (std::string sort : {"UPDATE_TIME", "ALPHABETIC_ASC", "ALPHABETIC_DSC", "DOWNLOADS"}) {
+        for (std::string list : {"ImageList(repo: \"\", ", "RepoListWithNewestImage("}) {
+            std::string fields = list.starts_with("Image") ? "RepoName Tag" : "Name";
+            auto query = [&](const std::string& page) {
+                return "{" + list + "requestedPage: {" + page + " sortBy: " + sort +
+                       "}) {Results {" + fields + "}}}";
+            };
+            std::vector<std::string> all = results_of(run(index, query("limit: 0")));
+            REQUIRE(all.size() > 10);
+            for (std::size_t offset : {0u, 1u, 7u}) {
+                std::vector<std::string> page =
+                    results_of(run(index, query("limit: 4 offset: " + std::to_string(offset))));
+                std::string context = sort + " " + list + std::to_string(offset);
+                INFO(context);
+                CHECK(page ==
+                      std::vector<std::string>(all.begin() + offset, all.begin() + offset + 4));
+            }
+        }
+    }
+}
+
+TEST_CASE("search pages: equal times keep the order of names") {
+    SearchIndex index;
+    ImageConfigFacts config;
+    config.created_ns = 5;
+    for (std::string repository : {"c", "a", "b"}) {
+        index.add_manifest(repository, digest_of('1'), 500, image_info('c', {'d'}));
+        index.set_tag(repository, "t2", digest_of('1'));
+        index.set_tag(repository, "t1", digest_of('1'));
+    }
+    index.add_manifest("b", digest_of('2'), 500, image_info('e', {'d'}));
+    index.set_tag("b", "newer", digest_of('2'));
+    index.set_config(digest_of('1'), config);
+    config.created_ns = 6;
+    index.set_config(digest_of('2'), config);
+    CHECK(run(index, R"({ImageList(repo: "", requestedPage: {limit: 4 offset: 1 sortBy:)"
+                     R"( UPDATE_TIME}) {Results {RepoName Tag}}})") ==
+          R"({"data":{"ImageList":{"Results":[{"RepoName":"a","Tag":"t1"},)"
+          R"({"RepoName":"a","Tag":"t2"},{"RepoName":"b","Tag":"t1"},)"
+          R"({"RepoName":"b","Tag":"t2"}]}}})");
+    // A tag on a manifest the repository does not hold points nowhere.
+    index.set_tag("a", "elsewhere", digest_of('2'));
+    CHECK(index.tag_count() == 7);
 }
