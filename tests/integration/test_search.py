@@ -96,6 +96,43 @@ ZLI_RESULTS = """
 ZLI_IMAGE_LIST = '{\n\tImageList(repo: "%s", requestedPage: {sortBy: %s}) {' + ZLI_RESULTS + "}}"
 ZLI_FOR_DIGEST = ('{\n\tImageListForDigest(id: "%s", requestedPage: {sortBy: ALPHABETIC_ASC}) {'
                   + ZLI_RESULTS + "}}")
+ZLI_DERIVED = ('\n\t\t{\n\t\t\tDerivedImageList(image:"%s", requestedPage: {sortBy: %s}){'
+               + ZLI_RESULTS.replace("Results {", "Results{") + "\n\t\t\t}\n\t\t}")
+ZLI_BASE = ZLI_DERIVED.replace("DerivedImageList", "BaseImageList")
+ZLI_REFERRERS = ('\n\t\t{\n\t\t\tReferrers( repo: "%s", digest: "%s" ){\n\t\t\t\tArtifactType,'
+                 "\n\t\t\t\tDigest,\n\t\t\t\tMediaType,\n\t\t\t\tSize,\n\t\t\t\tAnnotations{"
+                 "\n\t\t\t\t\tKey\n\t\t\t\t\tValue\n\t\t\t\t}\n\t\t\t}\n\t\t}")
+ZLI_GLOBAL_SEARCH = """
+\t\t{
+\t\t\tGlobalSearch(query:"%s", requestedPage: {sortBy: %s}){
+\t\t\t\tImages {
+\t\t\t\t\tRepoName
+\t\t\t\t\tTag
+\t\t\t\t\tMediaType
+\t\t\t\t\tDigest
+\t\t\t\t\tSize
+\t\t\t\t\tIsSigned
+\t\t\t\t\tLastUpdated
+\t\t\t\t\tManifests {
+\t\t\t\t\t\tDigest
+\t\t\t\t\t\tConfigDigest
+\t\t\t\t\t\tPlatform {Os Arch}
+\t\t\t\t\t\tSize
+\t\t\t\t\t\tIsSigned
+\t\t\t\t\t\tLayers {Size Digest}
+\t\t\t\t\t\tLastUpdated
+\t\t\t\t\t}
+\t\t\t\t}
+\t\t\t\tRepos {
+\t\t\t\t\tName
+\t\t\t\t\tPlatforms { Os Arch }
+\t\t\t\t\tLastUpdated
+\t\t\t\t\tSize
+\t\t\t\t\tDownloadCount
+\t\t\t\t\tStarCount
+\t\t\t\t}
+\t\t\t}
+\t\t}"""
 ZLI_SCHEMA = """
     {
         __schema() {
@@ -360,6 +397,47 @@ class SearchTest(unittest.TestCase):
         self.assertEqual(everything["Results"][0]["RepoName"], "multi/arch")
         total = everything["Page"]["TotalCount"]
         self.assertGreaterEqual(total, 8)
+
+    def test_search_referrers_and_lineage_as_the_cli_asks(self):
+        manifest_size = (len(self.registry.alpine) + len(ALPINE_CONFIG) + len(LAYER1)
+                         + len(LAYER2))
+        found = self.data(ZLI_GLOBAL_SEARCH % ("alp", "RELEVANCE"))["GlobalSearch"]
+        self.assertEqual(found["Images"], [])
+        [repo] = found["Repos"]
+        repo_size = manifest_size + len(self.registry.signature) + len(b"{}") + len(b"signature")
+        self.assertEqual(repo, {"Name": "public/alpine",
+                                "Platforms": [{"Os": "linux", "Arch": "amd64"}],
+                                "LastUpdated": "2024-01-02T03:04:05.5Z", "Size": str(repo_size),
+                                "DownloadCount": repo["DownloadCount"], "StarCount": 0})
+        self.assertIsInstance(repo["DownloadCount"], int)
+        tags = self.data(ZLI_GLOBAL_SEARCH % ("public/alpine:3", "RELEVANCE"))["GlobalSearch"]
+        self.assertEqual(tags["Repos"], [])
+        self.assertEqual(tags["Images"], [{
+            "RepoName": "public/alpine", "Tag": "3.19", "MediaType": OCI_MANIFEST,
+            "Digest": self.registry.alpine_digest, "Size": str(manifest_size), "IsSigned": False,
+            "LastUpdated": "2024-01-02T03:04:05.5Z",
+            "Manifests": [{"Digest": self.registry.alpine_digest,
+                           "ConfigDigest": sha256(ALPINE_CONFIG),
+                           "Platform": {"Os": "linux", "Arch": "amd64"},
+                           "Size": str(manifest_size), "IsSigned": False,
+                           "Layers": [{"Size": str(len(layer)), "Digest": sha256(layer)}
+                                      for layer in (LAYER1, LAYER2)],
+                           "LastUpdated": "2024-01-02T03:04:05.5Z"}]}])
+        referrers = self.data(ZLI_REFERRERS % ("public/alpine", self.registry.alpine_digest))
+        self.assertEqual(referrers["Referrers"], [{
+            "ArtifactType": "application/vnd.example.signature",
+            "Digest": self.registry.signature_digest, "MediaType": OCI_MANIFEST,
+            "Size": len(self.registry.signature),
+            "Annotations": [{"Key": "org.example.signer", "Value": "alice"}]}])
+        derived = self.data(ZLI_DERIVED % ("public/alpine:3.19", "ALPHABETIC_ASC"))
+        [image] = derived["DerivedImageList"]["Results"]
+        self.assertEqual((image["RepoName"], image["Tag"], image["Digest"]),
+                         ("public/app", "1.0", self.registry.app_digest))
+        self.assertEqual(image["Manifests"][0]["ConfigDigest"], sha256(APP_CONFIG))
+        base = self.data(ZLI_BASE % ("public/app:1.0", "ALPHABETIC_ASC"))["BaseImageList"]
+        self.assertEqual([(i["RepoName"], i["Tag"]) for i in base["Results"]],
+                         [("private/secret", "v1"), ("public/alpine", "3.19"),
+                          ("public/alpine", "latest")])
 
     def test_multi_platform_image(self):
         results = self.data(ZLI_IMAGE_LIST % ("multi/arch", "ALPHABETIC_DSC"))["ImageList"]
