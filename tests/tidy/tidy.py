@@ -167,6 +167,21 @@ def check_format(files, problems):
             problems.append(f"{os.path.relpath(path, ROOT)}: not formatted (clang-format -i)")
 
 
+# OpenSSL 3 calls that fetch an algorithm through the provider machinery, which links about
+# 2 MB of libcrypto into berth and costs resident memory; the SHA*_CTX calls (storage/hasher)
+# run the same code without it.
+PROVIDER_FETCH = re.compile(r"\b(EVP_Digest\w*|EVP_MD_fetch|EVP_Q_digest|EVP_sha\w+|"
+                            r"SHA(1|224|256|384|512))\s*\(")
+
+
+def check_provider_fetch(path, code, problems):
+    relative = os.path.relpath(path, ROOT)
+    for number, line in enumerate(code.splitlines(), 1):
+        for match in PROVIDER_FETCH.finditer(line):
+            problems.append(f"{relative}:{number}: {match.group(1)}( links OpenSSL's providers; "
+                            "use the SHA*_Init/Update/Final calls as storage/hasher.cpp does")
+
+
 def main():
     problems = []
     code_files = list(sources("src", "include"))
@@ -176,6 +191,7 @@ def main():
             text = handle.read()
         code = strip_comments_and_strings(text)
         check_blocking(path, code, problems)
+        check_provider_fetch(path, code, problems)
         check_includes(path, text, problems)
         check_lines(path, text, problems)
         check_function_lengths(path, code, problems)

@@ -21,7 +21,7 @@
 namespace berth::io {
 
 struct LoopOptions {
-    unsigned ring_entries = 4096;
+    unsigned ring_entries = 1024;
     std::size_t buffer_bytes = 64 * 1024;
     std::size_t buffer_count = 128;
 };
