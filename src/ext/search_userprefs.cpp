@@ -117,9 +117,10 @@ io::Task<void> Search::save_preferences() {
         if (result >= 0) {
             result = co_await io::renameat(loop_, AT_FDCWD, temporary, AT_FDCWD, path);
         }
-        int directory = result >= 0 ? co_await io::openat(loop_, AT_FDCWD, options_.root,
-                                                          O_RDONLY | O_DIRECTORY)
-                                    : -1;
+        int directory = -1; // not `result >= 0 ? co_await ... : -1`, which GCC 12 miscompiles
+        if (result >= 0) {
+            directory = co_await io::openat(loop_, AT_FDCWD, options_.root, O_RDONLY | O_DIRECTORY);
+        }
         if (directory >= 0) {
             co_await io::fsync(loop_, directory);
             co_await io::close(loop_, directory);
