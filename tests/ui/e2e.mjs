@@ -136,6 +136,8 @@ async function tagsAndCopy(page) {
   await row.locator("button.copy").click();
   await row.locator("button.copy", { hasText: "Copied" }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), wanted);
+  // The announcement is set a moment after the copy (so screen readers notice the change).
+  await page.waitForFunction(() => document.getElementById("status").textContent !== "");
   assert.equal(await page.locator("#status").textContent(), "Pull command copied");
 }
 
