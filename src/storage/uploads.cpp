@@ -25,7 +25,7 @@ namespace berth::storage {
 namespace {
 
 // Writes in flight per upload. More than one keeps the disk busy while the next piece is
-// received and hashed; a few are enough, and each holds a receive buffer.
+// received and hashed; a few are enough, and each holds one of the shared write blocks.
 constexpr unsigned writes_in_flight_max = 4;
 // How often stale sessions are looked for.
 constexpr std::chrono::seconds expiry_period{60};
