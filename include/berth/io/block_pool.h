@@ -57,7 +57,6 @@ public:
     // A free block, waiting for one to come back when all are taken.
     Task<Block> acquire();
     std::size_t block_bytes() const { return block_bytes_; }
-    std::size_t blocks_in_use() const { return block_count_ - free_.size(); }
 
 private:
     friend class Block;
