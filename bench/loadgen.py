@@ -5,9 +5,11 @@ is not a figure, because a server that answers 404 or drops connections is fast 
 """
 
 import ctypes
+import os
 import re
 import signal
 import subprocess
+import sys
 
 LOAD_CPU = "1"
 SERVER_CPU = "0"
@@ -185,6 +187,25 @@ def curl_put(url, path, credentials, expected_statuses, size):
     if done.returncode != 0:
         raise MeasurementError(f"curl PUT exited {done.returncode}: {done.stderr.strip()[-300:]}")
     return parse_curl_put(done.stdout, url, expected_statuses, size)
+
+
+def curl_put_ceiling_mb_s(path, size):
+    """The same `curl -T` PUT into sink.py on the server CPU, which reads the body and drops it: what
+    this client and this machine's loopback can push at all."""
+    sink = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sink.py")
+    proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, sys.executable, sink], stdout=subprocess.PIPE,
+                            text=True, preexec_fn=die_with_parent)
+    try:
+        port = int(proc.stdout.readline())
+        seconds = curl_put(f"http://127.0.0.1:{port}/sink", path, None, {201}, size)
+        proc.wait(timeout=10)
+    except (ValueError, subprocess.TimeoutExpired) as e:
+        raise MeasurementError(f"the discarding sink failed: {e}") from e
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return size / seconds / 1e6
 
 
 # --- openssl ---------------------------------------------------------------------------------------
