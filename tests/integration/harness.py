@@ -7,6 +7,9 @@
 The config passed in is merged over a minimal base (rootDirectory in the temp dir, port 0, log to a
 file). berth logs a JSON line {"msg":"listening",...,"port":N} once it accepts connections; the
 harness waits for it. Users become a bcrypt htpasswd file and http.auth.htpasswd.path.
+
+GC passes are waited for through their log line, never by time: wait_passes(b, 2) returns once
+two more "gc: pass done" lines are logged than when it was called.
 """
 
 import json
@@ -144,3 +147,18 @@ class Berth:
         self.stop()
         if not os.environ.get("BERTH_KEEP_TEST_DIRS"):
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def gc_pass_lines(berth):
+    """The "gc: pass done" log lines berth has written so far, parsed."""
+    return [line for line in berth.log_lines() if line.get("msg") == "gc: pass done"]
+
+
+def wait_passes(berth, count, limit=60):
+    """Waits until `count` more GC passes are logged after now; fails after `limit` seconds."""
+    start = len(gc_pass_lines(berth))
+    deadline = time.monotonic() + limit
+    while len(gc_pass_lines(berth)) < start + count:
+        if time.monotonic() > deadline:
+            raise AssertionError("no GC pass logged:\n" + berth.log_text()[-3000:])
+        time.sleep(0.1)

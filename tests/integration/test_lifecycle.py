@@ -19,18 +19,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Berth  # noqa: E402
+from harness import Berth, wait_passes  # noqa: E402
 from oci import OCI_CONFIG, OCI_LAYER, Client, image_manifest, sha256  # noqa: E402
-
-
-def wait_passes(berth, count, limit=60):
-    """Waits until `count` more GC passes are logged after now."""
-    start = berth.log_text().count('"gc: pass done"')
-    deadline = time.time() + limit
-    while berth.log_text().count('"gc: pass done"') < start + count:
-        if time.time() > deadline:
-            raise AssertionError("no GC pass logged")
-        time.sleep(0.2)
 
 
 def metric(text, series):

@@ -29,25 +29,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Berth  # noqa: E402
+from harness import Berth, wait_passes  # noqa: E402
 from oci import (OCI_CONFIG, OCI_EMPTY, OCI_LAYER, OCI_MANIFEST, Client, descriptor,  # noqa: E402
                  image_manifest, sha256)
 
 DAY = 24 * 3600
-
-
-def gc_passes(berth):
-    return sum(1 for line in berth.log_lines() if line.get("msg") == "gc: pass done")
-
-
-def wait_passes(berth, count, limit=90):
-    """Waits until `count` more GC passes are logged after now."""
-    start = gc_passes(berth)
-    deadline = time.monotonic() + limit
-    while gc_passes(berth) < start + count:
-        if time.monotonic() > deadline:
-            raise AssertionError("no GC pass logged:\n" + berth.log_text()[-3000:])
-        time.sleep(0.1)
 
 
 def backdate(berth, repo, digest, pushed_ago, pulled_ago=None, count=0):
@@ -84,7 +70,7 @@ class RetentionRules(unittest.TestCase):
         self.berth.config["storage"].update(policy_config(policies, dry_run))
         self.berth.start()
         self.client = Client(self.berth.port)
-        wait_passes(self.berth, passes)
+        wait_passes(self.berth, passes, limit=90)
 
     def tags(self, repo):
         response = self.client.tags(repo)

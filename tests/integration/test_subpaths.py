@@ -31,10 +31,9 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import Berth, berth_binary  # noqa: E402
+from harness import Berth, berth_binary, gc_pass_lines, wait_passes  # noqa: E402
 from oci import OCI_CONFIG, OCI_LAYER, OCI_MANIFEST, Client, image_manifest, sha256  # noqa: E402
 import realclients  # noqa: E402
-from test_lifecycle import wait_passes  # noqa: E402
 
 
 def with_subpaths(clean_gc=None):
@@ -162,8 +161,7 @@ class SubPaths(unittest.TestCase):
             time.sleep(1.1)
             # Only /clean collects: every pass logged is its, and names its directory.
             wait_passes(b, 2)
-            passes = [line for line in b.log_lines() if line.get("msg") == "gc: pass done"]
-            self.assertEqual({line.get("root") for line in passes}, {clean})
+            self.assertEqual({line.get("root") for line in gc_pass_lines(b)}, {clean})
             self.assertEqual(c.get_blob("clean/app", doomed).status, 404)
             self.assertFalse(os.path.exists(repo_blob(clean, "clean/app", doomed)))
             self.assertFalse(os.path.exists(shared_blob(clean, doomed)))
