@@ -4,6 +4,8 @@
   field from images pushed through the OCI API: repositories with their newest image, a
   repository's images, an image with its history and referrers, global search by name and by
   repo:tag, image lists (all, by digest, derived, base), referrers, the CLI's schema check.
+  `zli image name repo:tag` has no Image query of its own: it sends ImageList for the repository
+  and keeps the tag's results, whose every field its table printer reads is checked, index too.
 * Access control: results hold only repositories the caller may read; anonymous requests are
   challenged when authentication is on.
 * Malformed and hostile requests get GraphQL errors (422 with locations), never a crash.
@@ -75,29 +77,24 @@ UI_CVE = ('{CVEListForImage(image: "%s", requestedPage: {limit:15 offset:0}){Tag
           "{TotalCount ItemCount} CVEList {Id Title Description Severity PackageList {Name "
           "InstalledVersion FixedVersion}} Summary {Count UnknownCount LowCount MediumCount "
           "HighCount CriticalCount}}}")
-ZLI_RESULTS = """
-            Results {
-                RepoName Tag
-                Digest
-                MediaType
-                Manifests {
-                    Digest
-                    ConfigDigest
-                    Size
-                    Platform {Os Arch}
-                    IsSigned
-                    Layers {Size Digest}
-                    LastUpdated
-                }
-                LastUpdated
-                Size
-                IsSigned
-            }"""
-ZLI_IMAGE_LIST = '{\n\tImageList(repo: "%s", requestedPage: {sortBy: %s}) {' + ZLI_RESULTS + "}}"
-ZLI_FOR_DIGEST = ('{\n\tImageListForDigest(id: "%s", requestedPage: {sortBy: ALPHABETIC_ASC}) {'
-                  + ZLI_RESULTS + "}}")
-ZLI_DERIVED = ('\n\t\t{\n\t\t\tDerivedImageList(image:"%s", requestedPage: {sortBy: %s}){'
-               + ZLI_RESULTS.replace("Results {", "Results{") + "\n\t\t\t}\n\t\t}")
+# zli's image queries (pkg/cli/client/service.go), byte for byte: tab-indented Go raw strings.
+ZLI_FIELDS = ("RepoName Tag", "Digest", "MediaType", "Manifests {", "\tDigest", "\tConfigDigest",
+              "\tSize", "\tPlatform {Os Arch}", "\tIsSigned", "\tLayers {Size Digest}",
+              "\tLastUpdated", "}", "LastUpdated", "Size", "IsSigned")
+
+
+def zli_results(depth, opening=" {"):
+    inner = "".join("\n" + "\t" * (depth + 1) + field for field in ZLI_FIELDS)
+    return "\t" * depth + "Results" + opening + inner + "\n" + "\t" * depth + "}"
+
+
+# `zli image list` and `zli image name repo:tag` (which keeps the tag's results itself).
+ZLI_IMAGE_LIST = ('\n\t{\n\t\tImageList(repo: "%s", requestedPage: {sortBy: %s}) {\n'
+                  + zli_results(3) + "\n\t\t}\n\t}")
+ZLI_FOR_DIGEST = ('\n\t{\n\t\tImageListForDigest(id: "%s", '
+                  'requestedPage: {sortBy: ALPHABETIC_ASC}) {\n' + zli_results(3) + "\n\t\t}\n\t}")
+ZLI_DERIVED = ('\n\t\t{\n\t\t\tDerivedImageList(image:"%s", requestedPage: {sortBy: %s}){\n'
+               + zli_results(4, "{") + "\n\t\t\t}\n\t\t}")
 ZLI_BASE = ZLI_DERIVED.replace("DerivedImageList", "BaseImageList")
 ZLI_REFERRERS = ('\n\t\t{\n\t\t\tReferrers( repo: "%s", digest: "%s" ){\n\t\t\t\tArtifactType,'
                  "\n\t\t\t\tDigest,\n\t\t\t\tMediaType,\n\t\t\t\tSize,\n\t\t\t\tAnnotations{"
@@ -226,11 +223,12 @@ class Registry:
             "public/alpine", sha256(b"x")[7:20], b"{}", [b"signature"],
             {"org.example.signer": "alice"}, subject, "application/vnd.example.signature")
         # A multi-platform image: two manifests pushed by digest, then the index.
-        children = []
+        children, self.child_blobs = [], []
         for arch in ("amd64", "arm64"):
             config = json.dumps({"os": "linux", "architecture": arch,
                                  "created": "2024-03-0%dT00:00:00Z" % (1 if arch == "amd64"
                                                                        else 2)}).encode()
+            self.child_blobs.append((config, arch.encode() * 10))
             body, digest = self.push("multi/arch", sha256(arch.encode())[7:20], config,
                                      [arch.encode() * 10])
             children.append({"mediaType": OCI_MANIFEST, "digest": digest, "size": len(body),
@@ -438,6 +436,43 @@ class SearchTest(unittest.TestCase):
         self.assertEqual([(i["RepoName"], i["Tag"]) for i in base["Results"]],
                          [("private/secret", "v1"), ("public/alpine", "3.19"),
                           ("public/alpine", "latest")])
+
+    def zli_image_name(self, repo, tag):
+        """What `zli image name repo:tag` shows: ImageList of the repository, its tag kept."""
+        results = self.data(ZLI_IMAGE_LIST % (repo, "ALPHABETIC_ASC"))["ImageList"]["Results"]
+        return [image for image in results if image["Tag"] == tag]
+
+    def test_image_name_as_the_cli_asks(self):
+        # zli has no Image(image:) query: `zli image name` sends ImageList and filters by tag.
+        [image] = self.zli_image_name("public/alpine", "3.19")
+        size = len(self.registry.alpine) + len(ALPINE_CONFIG) + len(LAYER1) + len(LAYER2)
+        layers = [{"Size": str(len(layer)), "Digest": sha256(layer)} for layer in (LAYER1, LAYER2)]
+        manifest = {"Digest": self.registry.alpine_digest, "ConfigDigest": sha256(ALPINE_CONFIG),
+                    "Size": str(size), "Platform": {"Os": "linux", "Arch": "amd64"},
+                    "IsSigned": False, "Layers": layers, "LastUpdated": "2024-01-02T03:04:05.5Z"}
+        self.assertEqual(image, {"RepoName": "public/alpine", "Tag": "3.19",
+                                 "Digest": self.registry.alpine_digest, "MediaType": OCI_MANIFEST,
+                                 "Manifests": [manifest], "LastUpdated": manifest["LastUpdated"],
+                                 "Size": str(size), "IsSigned": False})
+        # An index: zli prints its digest and size, then parses each manifest's digest, config
+        # digest and size, and shows its platform and layers.
+        [index] = self.zli_image_name("multi/arch", "1")
+        self.assertEqual((index["RepoName"], index["MediaType"], index["Digest"]),
+                         ("multi/arch", OCI_INDEX, sha256(self.registry.index)))
+        children = self.registry.children
+        expected = []
+        for child, (config, layer) in zip(children, self.registry.child_blobs):
+            expected.append({
+                "Digest": child["digest"], "ConfigDigest": sha256(config),
+                "Size": str(child["size"] + len(config) + len(layer)),
+                "Platform": {"Os": "linux", "Arch": child["platform"]["architecture"]},
+                "IsSigned": False, "Layers": [{"Size": str(len(layer)), "Digest": sha256(layer)}],
+                "LastUpdated": json.loads(config)["created"]})
+        self.assertEqual(index["Manifests"], expected)
+        total = len(self.registry.index) + sum(int(m["Size"]) for m in expected)
+        self.assertEqual((index["Size"], index["IsSigned"], index["LastUpdated"]),
+                         (str(total), False, "2024-03-02T00:00:00Z"))
+        self.assertEqual(self.zli_image_name("multi/arch", "2"), [])
 
     def test_multi_platform_image(self):
         results = self.data(ZLI_IMAGE_LIST % ("multi/arch", "ALPHABETIC_DSC"))["ImageList"]
