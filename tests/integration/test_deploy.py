@@ -913,7 +913,7 @@ class ContainerfileTest(unittest.TestCase):
             self.assertRegex(stage[0], r"^FROM (docker\.io/library/)?debian:bookworm-slim")
         build = " ".join(self.build)
         self.assertIn("deploy/install-deps.sh build", build)
-        self.assertIn("meson setup build --buildtype=release", build)
+        self.assertIn("meson setup build --buildtype=minsize", build)
         self.assertIn("meson compile -C build", build)
         runtime = self.runtime
         self.assertIn("USER berth", runtime)
