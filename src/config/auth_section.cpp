@@ -27,11 +27,6 @@ Field ignored(Reader& reader, std::string_view name, bool (*check)(Reader&, Valu
             }};
 }
 
-bool check_boolean(Reader& reader, Value value) {
-    bool unused = false;
-    return reader.boolean(value, unused);
-}
-
 bool check_string(Reader& reader, Value value) {
     std::string unused;
     return reader.string(value, unused);
@@ -71,7 +66,15 @@ bool read_auth(Reader& reader, Value value, AuthConfig& out) {
         refused_method(reader, "mtls", "client certificate (mTLS) identity"),
         ignored(reader, "sessionKeysFile", check_string),
         ignored(reader, "sessionDriver", check_object),
-        ignored(reader, "secureSession", check_boolean),
+        {"secureSession",
+         [&](Value v) {
+             bool secure = false;
+             if (!reader.boolean(v, secure)) {
+                 return false;
+             }
+             out.secure_session = secure;
+             return true;
+         }},
     };
     return reader.fields(value, known);
 }

@@ -40,7 +40,8 @@ std::size_t authorization_headers(const http::Request& request) {
 
 Access::Access(io::Loop& loop, const config::Config& config,
                std::unique_ptr<auth::Authenticator> authenticator)
-    : loop_(loop), realm_(config.http.realm), authenticator_(std::move(authenticator)),
+    : loop_(loop), realm_(config.http.realm), secure_session_(config.http.auth.secure_session),
+      authenticator_(std::move(authenticator)),
       policy_(config.http.access_control, authenticator_ != nullptr) {
     if (config.http.rate_limit) {
         rate_limiter_.emplace(*config.http.rate_limit);

@@ -20,21 +20,24 @@ bool changes_something(const http::Request& request) {
     return request.method != http::Method::get && request.method != http::Method::head;
 }
 
-// Secure when the client reached berth over HTTPS, which only a TLS-terminating proxy in
-// front of it can say (berth itself speaks plain HTTP).
-bool over_https(const http::Request& request) {
+// Unless http.auth.secureSession says, Secure when the client reached berth over HTTPS, which
+// only a TLS-terminating proxy in front of it can say (berth itself speaks plain HTTP).
+bool secure_cookie(const http::Request& request, std::optional<bool> secure_session) {
+    if (secure_session) {
+        return *secure_session;
+    }
     return http::equals_ignore_case(request.header("x-forwarded-proto"), "https");
 }
 
-std::string cookie_header(const http::Request& request, std::string_view id,
-                          std::chrono::seconds max_age) {
+std::string cookie_header(const http::Request& request, std::optional<bool> secure_session,
+                          std::string_view id, std::chrono::seconds max_age) {
     std::string value(session_cookie);
     value += '=';
     value += id;
     value += "; Path=/; Max-Age=";
     value += std::to_string(max_age.count());
     value += "; HttpOnly; SameSite=Strict";
-    if (over_https(request)) {
+    if (secure_cookie(request, secure_session)) {
         value += "; Secure";
     }
     return value;
@@ -136,9 +139,8 @@ io::Task<void> Access::login(http::Exchange& exchange) {
     std::string id = sessions_->create(
         identity->user, authenticator_->credential_stamp(identity->user), loop_.now());
     http::Response response = ui_json(200, user_body(identity->user));
-    response.header("Set-Cookie", cookie_header(request, id,
-                                                std::chrono::duration_cast<std::chrono::seconds>(
-                                                    sessions_->lifetime())));
+    const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(sessions_->lifetime());
+    response.header("Set-Cookie", cookie_header(request, secure_session_, id, lifetime));
     exchange.respond(std::move(response));
 }
 
@@ -148,7 +150,8 @@ void Access::logout(http::Exchange& exchange) {
         sessions_->remove(id);
     }
     http::Response response = ui_json(200, "{}");
-    response.header("Set-Cookie", cookie_header(request, "", std::chrono::seconds{0}));
+    response.header("Set-Cookie",
+                    cookie_header(request, secure_session_, "", std::chrono::seconds{0}));
     exchange.respond(std::move(response));
 }
 

@@ -263,6 +263,21 @@ class LoginTest(unittest.TestCase):
         self.assertEqual(self.client.request("GET", "/zot/auth/session", headers=cookie).json(),
                          {"user": "alice"})
 
+    def test_secure_session_overrides_the_proxy_header(self):
+        for secure, proxied, expected in ((True, False, True), (False, True, False)):
+            config = {**ON, "http": {"accessControl": ACCESS, "auth": {"secureSession": secure}}}
+            with Berth(config=config, users=USERS) as berth:
+                client = Client(berth.port)
+                extra = {"X-Forwarded-Proto": "https"} if proxied else {}
+                headers = {**UI, **basic("alice", USERS["alice"]), **extra}
+                response = client.request("POST", "/zot/auth/login", b"", headers)
+                self.assertEqual(response.status, 200, response)
+                parts = [p.strip() for p in response.header("Set-Cookie").split(";")]
+                self.assertEqual("Secure" in parts, expected, (secure, proxied, parts))
+                logout = client.request("POST", "/zot/auth/logout", b"", headers)
+                parts = [p.strip() for p in logout.header("Set-Cookie").split(";")]
+                self.assertEqual("Secure" in parts, expected, ("logout", secure, parts))
+
     def test_logins_are_audited_with_their_user(self):
         self.session("bob")
         with open(self.audit) as f:

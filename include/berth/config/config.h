@@ -128,6 +128,9 @@ struct AuthConfig {
     std::string htpasswd_path; // empty = htpasswd authentication off
     std::chrono::seconds fail_delay{0};
     bool api_key = false; // accepted and ignored (recorded in Config::ignored_keys)
+    // The web UI's session cookie: Secure always (true), never (false), or when the request came
+    // over HTTPS as X-Forwarded-Proto says (unset; Zot's default follows its own TLS).
+    std::optional<bool> secure_session;
 };
 
 struct MethodRateLimit {

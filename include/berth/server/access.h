@@ -69,6 +69,7 @@ private:
 
     io::Loop& loop_;
     std::string realm_;
+    std::optional<bool> secure_session_;
     std::unique_ptr<auth::Authenticator> authenticator_;
     auth::Policy policy_;
     std::optional<auth::RateLimiter> rate_limiter_;

@@ -335,6 +335,11 @@ TEST_CASE("auth") {
     CHECK(config.ignored_keys.empty());
     CHECK(parsed(config_with(R"("http": {"auth": {"failDelay": 3600}})")).http.auth.fail_delay ==
           3600s);
+    CHECK_FALSE(config.http.auth.secure_session.has_value());
+    CHECK(parsed(config_with(R"("http": {"auth": {"secureSession": true}})"))
+              .http.auth.secure_session == true);
+    CHECK(parsed(config_with(R"("http": {"auth": {"secureSession": false}})"))
+              .http.auth.secure_session == false);
 }
 
 TEST_CASE("access control, full structure") {
@@ -507,7 +512,6 @@ TEST_CASE("keys of unimplemented features are recorded as ignored") {
         "http.writeTimeout",
         "http.auth.apikey",
         "http.auth.sessionKeysFile",
-        "http.auth.secureSession",
         "http.auth.sessionDriver",
         "scheduler",
         "cluster",
