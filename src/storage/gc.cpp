@@ -24,6 +24,7 @@
 #include <linux/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <unordered_set>
 
 namespace berth::storage {
@@ -32,6 +33,8 @@ namespace {
 
 // Files examined between two yields to the loop (and per hold of a repository's lock).
 constexpr std::size_t slice_files = 64;
+// Names parsed between two yields while listing blobs.
+constexpr std::size_t slice_names = 512;
 // How often a pass outside gcTimeWindow looks again.
 constexpr std::chrono::minutes window_retry{1};
 
@@ -44,16 +47,24 @@ struct BlobFile {
     std::string digest;
 };
 
-// The blob files of a directory (<dir>/<alg>/<hex>) for both algorithms; a blocking listing,
-// one directory per call, as io/directory.h allows for background tasks.
-std::vector<BlobFile> list_blobs(int root_fd, std::string_view repository) {
+constexpr std::array<oci::DigestAlgorithm, 2> blob_algorithms = {oci::DigestAlgorithm::sha256,
+                                                                 oci::DigestAlgorithm::sha512};
+
+// The blob files of a directory (<dir>/<alg>/<hex>) for both algorithms, listed and parsed in
+// slices between turns of the loop: `_blobs/sha256` may hold 100,000 names.
+io::Task<std::vector<BlobFile>> list_blobs(io::Loop& loop, int root_fd, std::string repository) {
     std::vector<BlobFile> found;
-    for (oci::DigestAlgorithm algorithm :
-         {oci::DigestAlgorithm::sha256, oci::DigestAlgorithm::sha512}) {
+    for (oci::DigestAlgorithm algorithm : blob_algorithms) {
         std::string directory = repository.empty()
                                     ? layout::shared_blob_dir(algorithm)
                                     : layout::repository_blob_dir(repository, algorithm);
-        for (const io::DirectoryEntry& entry : io::list_directory(root_fd, directory)) {
+        std::vector<io::DirectoryEntry> entries =
+            co_await io::list_directory_in_slices(loop, root_fd, directory);
+        for (std::size_t i = 0; i < entries.size(); i++) {
+            if (i > 0 && i % slice_names == 0) {
+                co_await loop.next_turn();
+            }
+            const io::DirectoryEntry& entry = entries[i];
             if (!entry.is_file) {
                 continue;
             }
@@ -65,7 +76,7 @@ std::vector<BlobFile> list_blobs(int root_fd, std::string_view repository) {
             found.push_back({directory + "/" + entry.name, digest.str()});
         }
     }
-    return found;
+    co_return found;
 }
 
 std::unordered_set<std::string> referenced_by(const Repository& repository) {
@@ -266,7 +277,7 @@ io::Task<bool> Store::Impl::gc_apply(Repository& repository, const lifecycle::Pl
 }
 
 io::Task<bool> Store::Impl::gc_repository_blobs(Repository& repository) {
-    std::vector<BlobFile> files = list_blobs(root_fd, repository.name);
+    std::vector<BlobFile> files = co_await list_blobs(loop, root_fd, repository.name);
     std::int64_t delay = seconds(lifecycle.options.gc_delay);
     bool ok = true;
     for (std::size_t first = 0; first < files.size(); first += slice_files) {
@@ -304,7 +315,7 @@ io::Task<bool> Store::Impl::gc_repository_blobs(Repository& repository) {
 // ---- the shared store and uploads ----------------------------------------------------------
 
 io::Task<bool> Store::Impl::gc_shared_blobs() {
-    std::vector<BlobFile> files = list_blobs(root_fd, "");
+    std::vector<BlobFile> files = co_await list_blobs(loop, root_fd, "");
     std::int64_t delay = seconds(lifecycle.options.gc_delay);
     bool ok = true;
     for (std::size_t i = 0; i < files.size(); i++) {
