@@ -32,18 +32,21 @@ std::string make_directory(std::size_t files) {
 }
 
 io::Task<void> list_in_slices(io::Loop& loop, std::string directory,
-                              std::vector<io::DirectoryEntry>& out, int& turns_between) {
-    bool listing = true;
-    // A second task counts the turns the listing gives the loop.
-    auto counter = [](io::Loop& l, bool& busy, int& turns) -> io::Task<void> {
-        while (busy) {
-            turns++;
-            co_await l.next_turn();
-        }
-    };
-    io::spawn(counter(loop, listing, turns_between));
+                              std::vector<io::DirectoryEntry>& out, bool& listing) {
     out = co_await io::list_directory_in_slices(loop, AT_FDCWD, directory);
     listing = false;
+}
+
+// Counts the turns the loop takes while the listing runs.
+io::Task<void> count_turns(io::Loop& loop, const bool& listing, int& turns) {
+    while (listing) {
+        turns++;
+        co_await loop.next_turn();
+    }
+}
+
+void mark_done(void* flag) {
+    *static_cast<bool*>(flag) = true;
 }
 
 } // namespace
@@ -79,11 +82,12 @@ TEST_CASE("directory: the sliced listing gives the loop turns between calls") {
     std::string directory = make_directory(3000);
     std::vector<io::DirectoryEntry> entries;
     int turns = 0;
-    bool done = false;
-    io::spawn(
-        list_in_slices(loop, directory, entries, turns),
-        [](void* flag) { *static_cast<bool*>(flag) = true; }, &done);
-    while (!done) {
+    bool listing = true;
+    bool listed = false;
+    bool counted = false;
+    io::spawn(list_in_slices(loop, directory, entries, listing), mark_done, &listed);
+    io::spawn(count_turns(loop, listing, turns), mark_done, &counted);
+    while (!listed || !counted) {
         loop.turn();
     }
     CHECK(entries.size() == 3001);
