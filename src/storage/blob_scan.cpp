@@ -9,6 +9,7 @@
 #include <linux/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 
 namespace berth::storage::scan {
@@ -40,7 +41,9 @@ io::Task<void> hash_in_slices(io::Loop& loop, Hasher& hasher, const char* bytes,
 
 io::Task<void> walk(io::Loop& loop, int root_fd, std::string directory,
                     std::vector<std::string>& found) {
-    auto entries = io::list_directory(root_fd, directory.empty() ? "." : directory);
+    // Named: GCC 12 mishandles a conditional temporary in a co_await'ed call.
+    std::string listed = directory.empty() ? "." : directory;
+    auto entries = co_await io::list_directory_in_slices(loop, root_fd, listed);
     bool is_repository = std::any_of(entries.begin(), entries.end(), [](const auto& entry) {
         return entry.is_file && entry.name == layout::index_file;
     });
@@ -113,12 +116,14 @@ io::Task<std::vector<std::string>> find_repositories(io::Loop& loop, int root_fd
     co_return found;
 }
 
-std::vector<oci::Digest> list_blobs(int root_fd, std::string_view repository) {
+io::Task<std::vector<oci::Digest>> list_blobs(io::Loop& loop, int root_fd, std::string repository) {
+    static constexpr std::array<oci::DigestAlgorithm, 2> algorithms = {
+        oci::DigestAlgorithm::sha256, oci::DigestAlgorithm::sha512};
     std::vector<oci::Digest> digests;
-    for (oci::DigestAlgorithm algorithm :
-         {oci::DigestAlgorithm::sha256, oci::DigestAlgorithm::sha512}) {
-        for (const io::DirectoryEntry& entry :
-             io::list_directory(root_fd, layout::repository_blob_dir(repository, algorithm))) {
+    for (oci::DigestAlgorithm algorithm : algorithms) {
+        std::vector<io::DirectoryEntry> entries = co_await io::list_directory_in_slices(
+            loop, root_fd, layout::repository_blob_dir(repository, algorithm));
+        for (const io::DirectoryEntry& entry : entries) {
             oci::Digest digest{algorithm, entry.name};
             auto parsed = oci::parse_digest(digest.str());
             if (entry.is_file && parsed) {
@@ -126,7 +131,7 @@ std::vector<oci::Digest> list_blobs(int root_fd, std::string_view repository) {
             }
         }
     }
-    return digests;
+    co_return digests;
 }
 
 } // namespace berth::storage::scan

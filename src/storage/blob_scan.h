@@ -53,7 +53,7 @@ io::Task<Expected<HashedFile, int>> hash_file(io::Loop& loop, int dir_fd, std::s
 io::Task<std::vector<std::string>> find_repositories(io::Loop& loop, int root_fd);
 
 // The blobs a repository's blobs/<algorithm>/ directories hold, by their file names; names
-// that are not digests are left out. One blocking listing per algorithm (background only).
-std::vector<oci::Digest> list_blobs(int root_fd, std::string_view repository);
+// that are not digests are left out. Listed a getdents64 call per loop turn.
+io::Task<std::vector<oci::Digest>> list_blobs(io::Loop& loop, int root_fd, std::string repository);
 
 } // namespace berth::storage::scan

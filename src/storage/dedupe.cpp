@@ -33,7 +33,7 @@ public:
             repository_changed_ = false;
             // Named, not a range-for temporary living across co_await (GCC 12's coroutine
             // temporaries are not to be trusted).
-            std::vector<oci::Digest> blobs = scan::list_blobs(root_fd_, repository);
+            std::vector<oci::Digest> blobs = co_await scan::list_blobs(loop_, root_fd_, repository);
             for (const oci::Digest& digest : blobs) {
                 co_await fold_blob(repository, digest);
             }

@@ -322,7 +322,9 @@ io::Task<void> Store::load() {
 }
 
 io::Task<void> Store::Impl::walk(std::string directory) {
-    auto entries = io::list_directory(root_fd, directory.empty() ? "." : directory);
+    // Named: GCC 12 mishandles a conditional temporary in a co_await'ed call.
+    std::string listed = directory.empty() ? "." : directory;
+    auto entries = co_await io::list_directory_in_slices(loop, root_fd, listed);
     bool is_repository = std::any_of(entries.begin(), entries.end(), [](const auto& entry) {
         return entry.is_file && entry.name == layout::index_file;
     });

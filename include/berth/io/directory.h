@@ -1,9 +1,9 @@
 // Directory listing. io_uring has no getdents operation, so listing is the one filesystem
-// call berth makes outside the ring. It only runs in background tasks (loading the index at
-// startup, GC, scrub, dedupe). A directory of any size is read one bounded getdents64 call at a
-// time, with a turn of the loop between calls, so a request never waits for more than one
-// call's worth (a few hundred entries): `_blobs/sha256` can hold 100,000 files, whose listing
-// in one piece held the loop for 100–200 ms.
+// call berth makes outside the ring. Once berth serves, it only runs in background tasks
+// (loading the index, GC, scrub, dedupe), and through list_directory_in_slices: one bounded
+// getdents64 call per turn of the loop, so a request never waits for more than one call's
+// worth (a few hundred entries). `_blobs/sha256` can hold 100,000 files, whose listing in one
+// piece held the loop for 100–200 ms.
 #pragma once
 
 #include <berth/io/task.h>
@@ -40,7 +40,7 @@ private:
 };
 
 // Lists the directory `path` relative to `dir_fd` (without "." and ".."); empty on error.
-// Holds the loop for the whole listing: for directories known to stay small.
+// In one piece: only for start-up work done before berth serves.
 std::vector<DirectoryEntry> list_directory(int dir_fd, const std::string& path);
 
 // The same listing, a turn of the loop between two getdents64 calls.
